@@ -1,0 +1,61 @@
+# Kassa: `make demo` runs the demo shop, `make test` runs every test. Both install what they need.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PYBABEL := $(VENV)/bin/pybabel
+STAMP := $(VENV)/.kassa-installed
+LOCALES := fi sv nb
+CATALOGS := $(foreach l,$(LOCALES),translations/$(l)/LC_MESSAGES/kassa.mo)
+DEMO_PORT ?= 5000
+
+.PHONY: demo demo-remind demo-statement test bench install translations translations-extract translations-update docs \
+        lint wheel-smoke clean
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip setuptools wheel
+
+$(STAMP): $(PY) setup.cfg pyproject.toml
+	$(PIP) install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations/%/LC_MESSAGES/kassa.mo: translations/%/LC_MESSAGES/kassa.po $(STAMP)
+	$(PYBABEL) compile -d translations -D kassa -l $*
+
+translations: $(CATALOGS)
+
+translations-extract: $(STAMP)
+	$(PYBABEL) extract -F translations/babel.cfg -k lazy_gettext -k _l \
+	  --project=kassa --no-location --sort-output -o translations/kassa.pot .
+
+translations-update: translations-extract
+	$(PYBABEL) update -i translations/kassa.pot -d translations -D kassa --no-fuzzy-matching
+
+demo: install
+	$(PY) -m demo_shop.run --port $(DEMO_PORT)
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) bench/run.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+docs: $(STAMP)
+	$(PY) -c "from plugin.config import render_docs; print(render_docs(), end='')" > docs/configuration.md
+
+wheel-smoke: install
+	$(PY) -m pytest tests/test_wheel.py
+
+clean:
+	rm -rf build dist *.egg-info $(CATALOGS)
+
+demo-remind: install
+	$(PY) -m demo_shop.run --port $(DEMO_PORT) remind --days $(or $(DAYS),16)
+
+demo-statement: install
+	$(PY) -m demo_shop.run --port $(DEMO_PORT) statement

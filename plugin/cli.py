@@ -1,0 +1,204 @@
+"""The ``flask kassa`` command group: database, keys, staff users and settings."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+from cryptography.fernet import Fernet
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from .config import settings_table
+from .db import migrate
+from .db.models import StaffUser
+from .extension import get_state
+
+if TYPE_CHECKING:
+    from .services.reminders import RunReport
+
+STAFF_ROLES = ("agent", "lead", "admin")
+
+
+@click.group("kassa", help="Kassa: pay by invoice and installments.")
+def kassa_cli() -> None:
+    """Kassa's commands."""
+
+
+@kassa_cli.group("db", help="Kassa's database schema.")
+def db_cli() -> None:
+    """Database commands."""
+
+
+@db_cli.command("upgrade", help="Apply Kassa's migrations (safe to run again).")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    database = get_state().db
+    before = migrate.current_revision(database)
+    migrate.upgrade(database, revision)
+    after = migrate.current_revision(database)
+    click.echo(f"Kassa database at {after} (was {before or 'empty'}).")
+
+
+@db_cli.command("current", help="Show the schema revision of Kassa's database.")
+@with_appcontext
+def db_current() -> None:
+    click.echo(migrate.current_revision(get_state().db) or "empty")
+
+
+@kassa_cli.command("generate-key", help="Print a new KASSA_ENCRYPTION_KEY.")
+def generate_key() -> None:
+    click.echo(Fernet.generate_key().decode())
+
+
+@kassa_cli.command("create-staff", help="Add a support staff user to the help console.")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(STAFF_ROLES), default="agent", show_default=True)
+@click.password_option()
+@with_appcontext
+def create_staff(email: str, name: str, role: str, password: str) -> None:
+    email = email.strip().lower()
+    with get_state().db.session() as session:
+        if session.scalar(select(StaffUser).where(StaffUser.email == email)):
+            raise click.ClickException(f"a staff user {email} exists already")
+        session.add(StaffUser(email=email, name=name, role=role,
+                              password_hash=generate_password_hash(password)))
+    click.echo(f"Staff user {email} ({role}) created.")
+
+
+@kassa_cli.command("config", help="Show every KASSA_* setting in force (secrets hidden).")
+@with_appcontext
+def show_config() -> None:
+    config = get_state().config
+    for key, _default, secret, _doc in settings_table():
+        value = "<set>" if secret else getattr(config, key.removeprefix("KASSA_").lower())
+        click.echo(f"{key} = {value!r}" if not secret else f"{key} = {value}")
+
+
+@kassa_cli.command("deliver", help="Send the queued messages that are due (invoices by e-mail); "
+                   "failures are retried later with growing pauses.")
+@click.option("--loop", is_flag=True, help="Keep running; check the queue every --interval s.")
+@click.option("--interval", default=30, show_default=True, type=click.IntRange(1),
+              help="Seconds between checks with --loop.")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1),
+              help="Messages handled per batch.")
+@with_appcontext
+def deliver(loop: bool, interval: int, limit: int) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from .notify.outbox import deliver_pending
+
+    state = get_state()
+    try:
+        while True:
+            report = deliver_pending(state, now=datetime.now(UTC), limit=limit)
+            if report.total or not loop:
+                click.echo(f"Outbox: {report.sent} sent, {report.failed} to retry later, "
+                           f"{report.dead} given up.")
+            if report.total >= limit:
+                continue  # a full batch: there may be more waiting
+            if not loop:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
+@kassa_cli.command("run-reminders", help="Take today's reminder steps: friendly contacts, "
+                   "formal reminders, hand-offs to collection. Safe to run again.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Run as if it were this day (YYYY-MM-DD); default: today.")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1))
+@with_appcontext
+def run_reminders_command(today: datetime | None, batch_size: int) -> None:
+    from .services.reminders import run_reminders
+
+    day = today.date() if today else date.today()
+
+    def progress(report: RunReport) -> None:
+        click.echo(f"\r  {report.examined} invoices looked at, {report.total_steps} steps",
+                   nl=False)
+
+    report = run_reminders(get_state(), today=day, batch_size=batch_size, progress=progress)
+    click.echo(f"\nReminder run for {day.isoformat()}: {report.examined} invoices looked at; "
+               f"{report.steps['friendly']} friendly contacts, {report.steps['reminder']} "
+               f"reminders, {report.steps['collection']} handed to collection.")
+
+
+@kassa_cli.command("export-collection", help="Write the invoices handed to collection as "
+                   "JSON or CSV (for the collection partner).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True)
+@click.option("--output", type=click.File("w"), default="-", show_default=True)
+@with_appcontext
+def export_collection(fmt: str, output: Any) -> None:
+    import csv
+    import json
+
+    from sqlalchemy.orm import selectinload
+
+    from .db.models import Invoice
+    from .notify.lifecycle import collection_case
+
+    with get_state().db.session() as session:
+        invoices = session.scalars(
+            select(Invoice).where(Invoice.status == "collection").order_by(Invoice.id)
+            .options(selectinload(Invoice.steps), selectinload(Invoice.customer))).all()
+        cases = [collection_case(invoice) for invoice in invoices]
+    if fmt == "json":
+        json.dump({"invoices": cases}, output, indent=2, ensure_ascii=False)
+        output.write("\n")
+        return
+    columns = ["number", "reference", "currency", "amount", "fees", "interest", "paid",
+               "balance", "issue_date", "due_date", "country"]
+    people = ["name", "email", "phone", "street", "postal_code", "city"]
+    writer = csv.writer(output)
+    writer.writerow(columns + [f"customer_{c}" for c in people] + ["notices"])
+    for case in cases:
+        writer.writerow([case[c] for c in columns] + [case["customer"][c] for c in people]
+                        + [len(case["notices"])])
+
+
+@kassa_cli.command("import-payments", help="Import a bank statement (ISO 20022 camt.053 or "
+                   "camt.054): book the payments whose reference matches an invoice, put the "
+                   "rest on the review list. Importing a file again changes nothing.")
+@click.argument("statement_file", metavar="FILE",
+                type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Import as if it were this day (YYYY-MM-DD); default: today.")
+@with_appcontext
+def import_payments_command(statement_file: str, today: datetime | None) -> None:
+    from .core.camt import StatementError
+    from .core.money import Money
+    from .services.statements import import_statement
+
+    with open(statement_file, "rb") as stream:
+        data = stream.read()
+    try:
+        report = import_statement(get_state(), data, today=today.date() if today else date.today())
+    except StatementError as error:
+        raise click.ClickException(
+            f"{statement_file} was not imported, nothing changed: {error.message}") from None
+    click.echo(f"Statement {report.message_id} ({report.kind}): {report.summary()}.")
+    for item in report.review:
+        reference = f"reference {item.reference}" if item.reference else "no reference"
+        click.echo(f"  to review: {Money(item.amount, item.currency)}, {reference} "
+                   f"({item.reason})")
+
+
+@kassa_cli.command("resend", help="Send an outbox message again (a dead one is retried; a sent "
+                   "one is copied into a new message).")
+@click.argument("outbox_id", type=int)
+@with_appcontext
+def resend_command(outbox_id: int) -> None:
+    from .notify.outbox import resend
+
+    queued = resend(get_state(), outbox_id)
+    if queued is None:
+        raise click.ClickException(f"there is no outbox message {outbox_id}")
+    click.echo(f"Message {outbox_id} queued again as {queued}; `flask kassa deliver` sends it.")

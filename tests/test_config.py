@@ -1,0 +1,123 @@
+"""Start-up configuration: every mistake stops start-up with a message naming the key."""
+
+from __future__ import annotations
+
+import copy
+import pathlib
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from plugin import ConfigurationError, Kassa
+from plugin.config import _DEFAULT_PRODUCTS, load_config, render_docs
+from tests.conftest import base_config
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def start(**overrides: Any) -> Flask:
+    app = Flask("kassa_config_test")
+    app.config.update(base_config("sqlite://", **overrides))
+    Kassa(app)
+    return app
+
+
+def test_defaults_need_only_the_encryption_key() -> None:
+    config = load_config(base_config())
+    assert config.url_prefix == "/kassa"
+    assert config.database_url is None
+    assert config.countries == ("FI", "SE", "NO")
+
+
+def test_misspelled_key_is_caught_with_a_suggestion() -> None:
+    with pytest.raises(ConfigurationError, match="KASSA_URL_PREFX: is not a Kassa setting; "
+                                                 "did you mean KASSA_URL_PREFIX"):
+        start(KASSA_URL_PREFX="/pay")
+
+
+def test_missing_secret_is_named() -> None:
+    config = base_config()
+    del config["KASSA_ENCRYPTION_KEY"]
+    with pytest.raises(ConfigurationError, match="KASSA_ENCRYPTION_KEY: is required"):
+        load_config(config)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("KASSA_URL_PREFIX", "pay", "must start with '/'"),
+        ("KASSA_ENCRYPTION_KEY", "short", "url-safe base64"),
+        ("KASSA_ENCRYPTION_KEY", "c2hvcnQ=", "32 bytes"),
+        ("KASSA_COUNTRIES", ["FI", "DK"], "unknown country 'DK'"),
+        ("KASSA_DEFAULT_LOCALE", "de", "must be one of fi, sv, nb, en"),
+        ("KASSA_CHANNELS", ["pigeon"], "unknown channel 'pigeon'"),
+        ("KASSA_BRAND_COLOUR", "blue", "CSS hex colour"),
+        ("KASSA_LETTER_LAG_BUSINESS_DAYS", {"FI": 40}, "from 0 to 10"),
+        ("KASSA_REFERENCE_SCHEMES", {"SE": "kid_mod10"}, "is not one of ocr, ocr_length"),
+    ],
+)
+def test_invalid_value_names_key_and_limit(key: str, value: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        start(**{key: value})
+    assert caught.value.key == key
+    assert str(caught.value).startswith(key + ":")
+    assert message in str(caught.value)
+
+
+def products_with(country: str, index: int, **changes: Any) -> dict[str, Any]:
+    products = copy.deepcopy(_DEFAULT_PRODUCTS)
+    products[country]["installments"][index].update(changes)
+    return products
+
+
+def test_finnish_interest_above_the_cap_stops_start_up() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        start(KASSA_PRODUCTS=products_with("FI", 1, nominal_rate="19.9"))
+    message = str(caught.value)
+    assert message.startswith("KASSA_PRODUCTS:")
+    assert "'fi-12'" in message and "17.5" in message
+
+
+def test_finnish_yearly_costs_above_the_cap_stop_start_up() -> None:
+    with pytest.raises(ConfigurationError, match="150"):
+        start(KASSA_PRODUCTS=products_with("FI", 1, monthly_fee="14.00"))
+
+
+def test_swedish_setup_fee_above_the_cap_stops_start_up() -> None:
+    with pytest.raises(ConfigurationError, match="se-12"):
+        start(KASSA_PRODUCTS=products_with("SE", 1, setup_fee="900.00"))
+
+
+def test_amount_with_extra_precision_is_refused() -> None:
+    with pytest.raises(ConfigurationError, match="fi-3"):
+        start(KASSA_PRODUCTS=products_with("FI", 0, monthly_fee="2.955"))
+
+
+def test_enabled_country_without_products_is_refused() -> None:
+    products = copy.deepcopy(_DEFAULT_PRODUCTS)
+    del products["NO"]
+    with pytest.raises(ConfigurationError, match="has no terms for NO"):
+        start(KASSA_PRODUCTS=products)
+
+
+def test_two_apps_keep_their_own_settings() -> None:
+    first = start(KASSA_URL_PREFIX="/pay", KASSA_SHOP_NAME="First")
+    second = start(KASSA_SHOP_NAME="Second", KASSA_COUNTRIES=["SE"])
+    a, b = first.extensions["kassa"], second.extensions["kassa"]
+    assert (a.config.shop_name, b.config.shop_name) == ("First", "Second")
+    assert a.db is not b.db
+    assert b.config.countries == ("SE",)
+    assert {r.rule for r in first.url_map.iter_rules()} >= {"/pay/checkout/options"}
+    assert "/kassa/checkout/options" in {r.rule for r in second.url_map.iter_rules()}
+
+
+def test_second_registration_is_refused() -> None:
+    app = start()
+    with pytest.raises(RuntimeError, match="already registered"):
+        Kassa(app)
+
+
+def test_configuration_docs_match_the_code() -> None:
+    written = (ROOT / "docs" / "configuration.md").read_text()
+    assert written == render_docs(), "run `make docs` and commit docs/configuration.md"

@@ -1,0 +1,1 @@
+"""Kassa's compiled catalogs (the ``kassa`` domain), installed as ``plugin.translations``."""
