@@ -1,0 +1,91 @@
+"""Who is calling the storefront API: a storefront by its API key, a shopper by a session's
+client secret.
+
+Both arrive as ``Authorization: Bearer <token>``. API keys are compared in constant time
+against every configured key, without stopping at the first match, so that neither the
+position of a key in the configuration nor a matching prefix shows in the response time.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import g, request
+
+from ..extension import get_state
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ApiError(Exception):
+    """A request the API refuses; answered as JSON ``{"code", "message"}`` with ``status``.
+
+    ``message`` is the English fallback; the views translate by ``code`` where they can.
+    """
+
+    def __init__(self, code: str, status: int, message: str = "", **params: Any) -> None:
+        super().__init__(message or code)
+        self.code = code
+        self.status = status
+        self.message = message or code
+        self.params = params
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def storefront_for_key(api_keys: Mapping[str, str], token: str | None) -> str | None:
+    """The storefront whose API key is ``token``, or None.
+
+    Every configured key is compared, in constant time, whatever the outcome of the others.
+    """
+    offered = (token or "").encode("utf-8", "surrogateescape")
+    found = None
+    for storefront, key in api_keys.items():
+        if hmac.compare_digest(offered, key.encode("utf-8")) and found is None:
+            found = storefront
+    return found
+
+
+def current_storefront() -> str:
+    """The storefront authenticated by :func:`storefront_required` for this request."""
+    return g.kassa_storefront  # type: ignore[no-any-return]
+
+
+def storefront_required(view: F) -> F:
+    """Let the view run only for a request with a configured storefront API key.
+
+    Raises :class:`ApiError` ``auth.invalid_key`` (401) otherwise.
+    """
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        storefront = storefront_for_key(get_state().config.api_keys, bearer_token())
+        if storefront is None:
+            raise ApiError(
+                "auth.invalid_key",
+                401,
+                "a valid storefront API key is required as 'Authorization: Bearer <key>'",
+            )
+        g.kassa_storefront = storefront
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def client_secret(body: Mapping[str, Any] | None) -> str | None:
+    """A checkout session's client secret: the Bearer token, else the body's ``client_secret``."""
+    token = bearer_token()
+    if token:
+        return token
+    value = (body or {}).get("client_secret")
+    return value if isinstance(value, str) else None

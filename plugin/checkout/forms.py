@@ -1,0 +1,159 @@
+"""The hosted checkout's form: CSRF-protected, nothing preselected.
+
+The form only checks what the shopper must fill in; whether an offer, a channel or an identity
+number is acceptable is the checkout service's decision (:func:`confirm_checkout`), so that the
+hosted page and the JSON API refuse the same things with the same codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, StringField
+from wtforms.validators import InputRequired, StopValidation
+
+from ..i18n import lazy_gettext
+
+
+class CheckoutForm(FlaskForm):
+    """Offer, delivery channel, identity number (unless verified by a bank ID) and consent."""
+
+    #: The chosen offer's id. Radio buttons with no default: Finnish and Swedish law forbid
+    #: preselecting a credit option.
+    offer = RadioField(
+        validate_choice=False,
+        validators=[InputRequired(lazy_gettext("Please choose how you would like to pay."))],
+    )
+    #: How the invoice is delivered; one of ``KASSA_CHANNELS``.
+    channel = RadioField(
+        validate_choice=False,
+        validators=[
+            InputRequired(lazy_gettext("Please choose how you would like to receive the invoice."))
+        ],
+    )
+    #: Typed identity number; ignored where strong identification applies.
+    personal_id = StringField(filters=[lambda value: value.strip() if value else value])
+    #: The credit consent checkbox.
+    consent = BooleanField(
+        validators=[InputRequired(lazy_gettext("Please accept the credit terms to continue."))]
+    )
+
+    def __init__(self, *args: Any, needs_typed_identity: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: False where strong identification replaces the typed number.
+        self.needs_typed_identity = needs_typed_identity
+
+    def validate_personal_id(self, field: StringField) -> None:
+        """The typed number is required unless a bank ID verifies the shopper."""
+        if self.needs_typed_identity and not field.data:
+            raise StopValidation(str(lazy_gettext("Please enter your personal identity number.")))
+
+    @property
+    def csrf_failed(self) -> bool:
+        """Whether the form's CSRF token is missing, expired or wrong."""
+        return bool(self.meta.csrf and "csrf_token" in self.errors)
+
+    def field_errors(self) -> dict[str, str]:
+        """The first error of each field, keyed by field name (CSRF left out)."""
+        return {
+            name: str(errors[0])
+            for name, errors in self.errors.items()
+            if name != "csrf_token" and errors
+        }
+
+
+#: Where each checkout error code is shown on the page and what it says. ``None`` as the
+#: field means the page-level notice (the decline block). Codes not listed fall back to their
+#: prefix (``checkout.identity.*`` → ``checkout.identity``), then to the generic message.
+_ERRORS: dict[str, tuple[str | None, Any]] = {
+    "checkout.offer": (
+        "offer",
+        lazy_gettext(
+            "This payment option is not available for this order. Please choose another one."
+        ),
+    ),
+    "checkout.channel": (
+        "channel",
+        lazy_gettext("Please choose how you would like to receive the invoice."),
+    ),
+    "checkout.channel_phone": ("channel", lazy_gettext("Delivery by SMS needs a phone number.")),
+    "checkout.channel_address": (
+        "channel",
+        lazy_gettext("Delivery by letter needs a postal address."),
+    ),
+    "checkout.consent": ("consent", lazy_gettext("Please accept the credit terms to continue.")),
+    "checkout.identification_required": (
+        "personal_id",
+        lazy_gettext("Please identify yourself with your bank ID first."),
+    ),
+    "checkout.identity": (
+        "personal_id",
+        lazy_gettext("The personal identity number is not valid. Please check it."),
+    ),
+    "checkout.identity.empty": (
+        "personal_id",
+        lazy_gettext("Please enter your personal identity number."),
+    ),
+    "checkout.identity.format": (
+        "personal_id",
+        lazy_gettext("The personal identity number is not in the right format. Please check it."),
+    ),
+    "checkout.identity.temporary": (
+        "personal_id",
+        lazy_gettext(
+            "A temporary identity number cannot be used. Please use your permanent personal "
+            "identity number."
+        ),
+    ),
+    "checkout.identity.birth_date": (
+        "personal_id",
+        lazy_gettext(
+            "The birth date in the personal identity number is not valid. Please check it."
+        ),
+    ),
+    "checkout.age": (
+        "personal_id",
+        lazy_gettext("You need to be 18 or older to pay by invoice or in instalments."),
+    ),
+    "checkout.declined": (
+        None,
+        lazy_gettext(
+            "We are sorry, but we cannot offer invoice or instalments for this purchase this "
+            "time. You are welcome to complete your purchase with another payment method at the "
+            "shop."
+        ),
+    ),
+    "checkout.conflict": (
+        None,
+        lazy_gettext("The checkout changed in the meantime. Please try again."),
+    ),
+}
+_GENERIC = lazy_gettext("Something went wrong with your choice. Please check it and try again.")
+
+#: Why identification with a bank ID did not give an identity (``?identification=`` on the
+#: hosted page after the round trip).
+IDENTIFICATION_MESSAGES: dict[str, Any] = {
+    "denied": lazy_gettext(
+        "The identification was cancelled. To pay by invoice or in "
+        "instalments, please identify with your bank ID."
+    ),
+    "failed": lazy_gettext("We could not complete the identification. Please try again."),
+    "invalid": lazy_gettext(
+        "Your bank ID did not give us a personal identity number we can "
+        "use for this purchase. Please choose another payment method."
+    ),
+    "unavailable": lazy_gettext(
+        "Identification with a bank ID is not available right now. "
+        "Please try again later or choose another payment method."
+    ),
+}
+
+
+def error_placement(code: str) -> tuple[str | None, str]:
+    """``(field name or None for the page notice, translated message)`` of an error code."""
+    found = _ERRORS.get(code) or _ERRORS.get(code.rsplit(".", 1)[0])
+    if found is None:
+        return None, str(_GENERIC)
+    field, message = found
+    return field, str(message)

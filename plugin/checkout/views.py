@@ -1,0 +1,452 @@
+"""Checkout pages for shoppers: the payment options page, the hosted checkout and its bank-ID
+identification round trip.
+
+The hosted page works without JavaScript. It lists the shop's own payment methods first (as a
+link back to the shop), then the invoice and the installment offers with every figure the
+law asks for, none preselected. Views stay thin: the checkout service decides, the page shows
+its decision, and a refused confirmation changes nothing in the database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from flask import current_app, g, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+from werkzeug.wrappers import Response
+
+from ..config import COUNTRY_CURRENCY
+from ..db.models import Agreement, CheckoutSession
+from ..errors import KassaHTTPError
+from ..extension import get_state, request_session, transaction
+from ..i18n import gettext as _
+from ..i18n import normalize_locale
+from ..notify.outbox import deliver_now
+from ..services.checkout import (
+    CheckoutError,
+    confirm_checkout,
+    find_checkout_session,
+    record_verified_identity,
+    refresh_expiry,
+    session_offers,
+)
+from ..services.links import invoice_token
+from ..services.offers import offers_for_amount
+from ..web import page_blueprint
+from .forms import IDENTIFICATION_MESSAGES, CheckoutForm, error_placement
+from .identity_provider import IdentificationError, IdentityProvider, OidcIdentityProvider
+
+checkout = page_blueprint("kassa_checkout", __name__)
+
+#: Flask-session key of the identification in progress (state, nonce, checkout, choices).
+_PENDING_KEY = "kassa_identification"
+#: Flask-session key of the choices a shopper made before leaving to identify.
+_CHOICES_KEY = "kassa_checkout_choices"
+#: Where a host app may put its own :class:`IdentityProvider`.
+IDENTITY_PROVIDER_KEY = "kassa_identity_provider"
+
+
+def clock() -> tuple[datetime, date]:
+    """The moment (UTC) and the business date of this request; tests may replace it."""
+    return datetime.now(UTC), date.today()
+
+
+@checkout.get("/options")
+def payment_options():
+    """Every payment option for an amount, with the disclosures the law asks for."""
+    config = get_state().config
+    country = request.args.get("country", config.countries[0]).upper()
+    error = None
+    offers = []
+    try:
+        amount = int(request.args.get("amount", ""))
+        offers = offers_for_amount(
+            config, amount, COUNTRY_CURRENCY.get(country, ""), country, date.today()
+        )
+    except ValueError:
+        error = _("Please give the amount in cents, for example 12990.")
+    except KassaHTTPError:
+        error = _("We cannot offer invoice or instalments for this purchase.")
+    status = 400 if error else 200
+    return render_template(
+        "kassa/checkout/options.html", offers=offers, error=error, country=country
+    ), status
+
+
+# -- the hosted page -------------------------------------------------------------------------
+
+
+@checkout.route("/<session_id>", methods=["GET", "POST"])
+def hosted(session_id: str) -> Any:
+    """The hosted checkout: GET shows the offers, POST confirms the shopper's choice."""
+    cs = _open_session(session_id)
+    if not isinstance(cs, CheckoutSession):
+        return cs
+    state = get_state()
+    strong = _needs_strong_auth(cs)
+    form = CheckoutForm(needs_typed_identity=not strong)
+    if request.method == "GET":
+        _restore_choices(form, cs)
+        errors = {}
+        if request.args.get("identification") in IDENTIFICATION_MESSAGES:
+            errors["personal_id"] = str(IDENTIFICATION_MESSAGES[request.args["identification"]])
+        return _page(cs, form, errors, 200)
+
+    valid = form.validate_on_submit()
+    if form.csrf_failed:
+        return _stale_form(cs)
+    if cs.status == "completed":  # a second click on the button: the order exists once
+        return _after_confirmation(cs)
+    if cs.status != "open":
+        return _closed(cs)
+    if not valid:
+        return _page(cs, form, form.field_errors(), 422)
+    now, today = _clock()
+    try:
+        with transaction() as db:
+            confirm_checkout(
+                db,
+                state,
+                cs,
+                offer_id=form.offer.data or "",
+                channel=form.channel.data or "",
+                personal_id=None if strong else form.personal_id.data,
+                consent=bool(form.consent.data),
+                today=today,
+                now=now,
+                base_url=request.url_root.rstrip("/"),
+            )
+    except CheckoutError as exc:
+        cs = _reload(session_id)
+        if exc.code in ("checkout.expired", "checkout.cancelled"):
+            return _closed(cs)
+        field, message = error_placement(exc.code)
+        errors = {field or "notice": message}
+        return _page(cs, form, errors, 422, declined=exc.code == "checkout.declined")
+    session.pop(_PENDING_KEY, None)
+    session.pop(_CHOICES_KEY, None)
+    deliver_now(state, now=now)  # the invoice e-mail, while the shopper is still here
+    return _after_confirmation(_reload(session_id))
+
+
+@checkout.get("/<session_id>/done")
+def done(session_id: str) -> Any:
+    """The thank-you page: what was bought and where to find the invoice."""
+    cs = _open_session(session_id, allow_completed=True)
+    if not isinstance(cs, CheckoutSession):
+        return cs
+    if cs.status != "completed":
+        return _closed(cs) if cs.status != "open" else redirect(_hosted_url(cs))
+    agreement = request_session().scalar(select(Agreement).where(Agreement.order_id == cs.order_id))
+    invoices = sorted(agreement.invoices, key=lambda i: i.due_date) if agreement else []
+    links = {invoice.id: _invoice_link(invoice.id) for invoice in invoices}
+    return render_template(
+        "kassa/checkout/done.html",
+        cs=cs,
+        agreement=agreement,
+        invoices=invoices,
+        links=links,
+        shop_url=_with_params(cs.return_url, kassa_session=cs.id, status="completed")
+        if cs.return_url
+        else None,
+    )
+
+
+# -- strong identification -------------------------------------------------------------------
+
+
+@checkout.route("/<session_id>/identify", methods=["GET", "POST"])
+def identify(session_id: str) -> Any:
+    """Send the shopper to the identity broker. A POST from the hosted form (CSRF-checked)
+    also keeps the offer and channel chosen so far, so they are still chosen on return."""
+    cs = _open_session(session_id)
+    if not isinstance(cs, CheckoutSession):
+        return cs
+    if cs.status != "open" or not _needs_strong_auth(cs):
+        return redirect(_hosted_url(cs))
+    choices: dict[str, str] = {}
+    if request.method == "POST":
+        form = CheckoutForm(needs_typed_identity=False)
+        form.validate_on_submit()
+        if form.csrf_failed:
+            return _stale_form(cs)
+        choices = {
+            name: value
+            for name, value in (("offer", form.offer.data), ("channel", form.channel.data))
+            if value
+        }
+    provider = _identity_provider()
+    if provider is None:
+        return redirect(_hosted_url(cs, identification="unavailable"))
+    pending = {
+        "state": secrets.token_urlsafe(32),
+        "nonce": secrets.token_urlsafe(32),
+        "session_id": cs.id,
+        "lang": normalize_locale(request.args.get("lang")),
+        "choices": choices,
+    }
+    try:
+        target = provider.authorization_url(
+            pending["state"], pending["nonce"], _callback_url(), g.kassa_locale
+        )
+    except IdentificationError:
+        current_app.logger.warning("Kassa: the identity broker is not reachable", exc_info=True)
+        return redirect(_hosted_url(cs, identification="unavailable"))
+    session[_PENDING_KEY] = pending
+    return redirect(target)
+
+
+@checkout.get("/identified")
+def identified() -> Any:
+    """The broker's answer: verify the ID token, keep the identity on the checkout session and
+    go back to the hosted page (with a kind message if it did not work)."""
+    pending = session.pop(_PENDING_KEY, None)
+    cs = (
+        find_checkout_session(request_session(), pending["session_id"])
+        if isinstance(pending, dict) and pending.get("session_id")
+        else None
+    )
+    if cs is None:
+        return render_template(
+            "kassa/checkout/state.html",
+            cs=None,
+            heading=_("Identification could not be completed"),
+            message=_(
+                "This identification is no longer valid. Please go back to the shop and start the "
+                "checkout again."
+            ),
+            retry=False,
+        ), 400
+    lang = pending.get("lang")
+    _use_locale(cs, lang)
+    session[_CHOICES_KEY] = {"session_id": cs.id, **pending.get("choices", {})}
+    now, _today = _clock()
+    with transaction() as db:
+        refresh_expiry(db, cs, now)
+    if cs.status != "open":
+        return redirect(_hosted_url(cs, lang=lang))
+    provider = _identity_provider()
+    if provider is None:
+        return redirect(_hosted_url(cs, lang=lang, identification="unavailable"))
+    try:
+        identity = provider.verified_identity(
+            request.args.to_dict(),
+            state=pending["state"],
+            nonce=pending["nonce"],
+            redirect_uri=_callback_url(),
+        )
+        with transaction() as db:
+            record_verified_identity(
+                db, get_state(), cs, personal_id=identity.personal_id, name=identity.name
+            )
+    except IdentificationError as exc:
+        outcome = {"identification.denied": "denied", "identification.claim": "invalid"}.get(
+            exc.code, "failed"
+        )
+        if outcome == "failed":
+            current_app.logger.warning(
+                "Kassa: identification failed: %s (%s)", exc.code, exc.message
+            )
+        return redirect(_hosted_url(cs, lang=lang, identification=outcome))
+    except CheckoutError:  # the broker's number is not a valid number of the order's country
+        return redirect(_hosted_url(cs, lang=lang, identification="invalid"))
+    return redirect(_hosted_url(cs, lang=lang))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _clock() -> tuple[datetime, date]:
+    return clock()
+
+
+def _open_session(session_id: str, *, allow_completed: bool = False) -> Any:
+    """The checkout session in the page's locale, its expiry brought up to date; or the page
+    to answer with (not found, or the thank-you page for a completed GET)."""
+    cs = find_checkout_session(request_session(), session_id)
+    if cs is None:
+        return render_template(
+            "kassa/checkout/state.html",
+            cs=None,
+            heading=_("Checkout not found"),
+            message=_("We could not find this checkout. Please go back to the shop and try again."),
+            retry=False,
+        ), 404
+    _use_locale(cs)
+    now, _today = _clock()
+    with transaction() as db:
+        refresh_expiry(db, cs, now)
+    if cs.status == "completed" and request.method == "GET" and not allow_completed:
+        return redirect(url_for(".done", session_id=cs.id, **_lang_arg()))
+    if cs.status in ("expired", "cancelled") and request.method == "GET":
+        return _closed(cs)
+    return cs
+
+
+def _reload(session_id: str) -> CheckoutSession:
+    cs = find_checkout_session(request_session(), session_id)
+    assert cs is not None
+    return cs
+
+
+def _use_locale(cs: CheckoutSession, lang: str | None = None) -> None:
+    """The session's language, unless the shopper chose another one with ``?lang=``."""
+    g.kassa_locale = (
+        normalize_locale(request.args.get("lang")) or normalize_locale(lang) or cs.locale
+    )
+
+
+def _lang_arg(chosen: str | None = None) -> dict[str, str]:
+    """``{"lang": ...}`` when the shopper chose a language other than the session's."""
+    lang = normalize_locale(request.args.get("lang")) or normalize_locale(chosen)
+    return {"lang": lang} if lang else {}
+
+
+def _hosted_url(cs: CheckoutSession, *, lang: str | None = None, **args: str) -> str:
+    return url_for(".hosted", session_id=cs.id, **_lang_arg(lang), **args)
+
+
+def _callback_url() -> str:
+    return url_for(".identified", _external=True)
+
+
+def _needs_strong_auth(cs: CheckoutSession) -> bool:
+    return cs.country in get_state().config.strong_auth_countries
+
+
+def _identity_provider() -> IdentityProvider | None:
+    """The host app's provider, else one built from ``KASSA_OIDC_*``; None if not set up."""
+    custom = current_app.extensions.get(IDENTITY_PROVIDER_KEY)
+    if custom is not None:
+        return custom  # type: ignore[no-any-return]
+    config = get_state().config
+    if not (config.oidc_issuer and config.oidc_client_id):
+        return None
+    return OidcIdentityProvider(
+        config.oidc_issuer,
+        config.oidc_client_id,
+        config.oidc_client_secret,
+        config.oidc_personal_id_claim,
+    )
+
+
+def _restore_choices(form: CheckoutForm, cs: CheckoutSession) -> None:
+    """Choices made before the bank-ID round trip are chosen again on return."""
+    choices = session.get(_CHOICES_KEY)
+    if isinstance(choices, dict) and choices.get("session_id") == cs.id:
+        form.offer.data = choices.get("offer")
+        form.channel.data = choices.get("channel")
+
+
+def _usable_channels(cs: CheckoutSession) -> list[str]:
+    """The merchant's channels this shopper can receive on (SMS needs a phone, a letter an
+    address)."""
+    customer = cs.customer
+    usable = []
+    for channel in get_state().config.channels:
+        if channel == "sms" and not customer.get("phone"):
+            continue
+        if channel == "letter" and not (customer.get("street") and customer.get("city")):
+            continue
+        usable.append(channel)
+    return usable
+
+
+def _page(
+    cs: CheckoutSession,
+    form: CheckoutForm,
+    errors: dict[str, str],
+    status: int,
+    *,
+    declined: bool = False,
+) -> tuple[str, int]:
+    config = get_state().config
+    _now, today = _clock()
+    offers = session_offers(config, cs, today)
+    strong = _needs_strong_auth(cs)
+    return render_template(
+        "kassa/checkout/hosted.html",
+        cs=cs,
+        form=form,
+        errors=errors,
+        declined=declined,
+        invoice_offers=[o for o in offers if o.method == "invoice"],
+        installment_offers=[o for o in offers if o.method != "invoice"],
+        channels=_usable_channels(cs),
+        strong_auth=strong,
+        verified=cs.verified_identity if strong else None,
+        form_action=_hosted_url(cs),
+        identify_url=url_for(".identify", session_id=cs.id, **_lang_arg()),
+    ), status
+
+
+def _closed(cs: CheckoutSession) -> tuple[str, int]:
+    if cs.status == "expired":
+        return _state_page(
+            cs,
+            _("This checkout has expired. Please go back to the shop and start again."),
+            410,
+            heading=_("This checkout has expired"),
+        )
+    if cs.status == "cancelled":
+        return _state_page(
+            cs,
+            _("This checkout was cancelled. Please go back to the shop to continue shopping."),
+            410,
+            heading=_("This checkout was cancelled"),
+        )
+    return _state_page(cs, _("This checkout cannot be continued. Please go back to the shop."), 409)
+
+
+def _stale_form(cs: CheckoutSession) -> tuple[str, int]:
+    """A form without a valid CSRF token (missing, from another browser, or too old)."""
+    message = _(
+        "This page was open for a long time, so we could not accept the form. "
+        "Please check your choices and send it again."
+    )
+    return _state_page(cs, message, 400, retry=True)
+
+
+def _state_page(
+    cs: CheckoutSession,
+    message: str,
+    status: int,
+    *,
+    heading: str | None = None,
+    retry: bool = False,
+) -> tuple[str, int]:
+    return render_template(
+        "kassa/checkout/state.html",
+        cs=cs,
+        message=message,
+        heading=heading or _("Checkout"),
+        retry=retry,
+        retry_url=_hosted_url(cs),
+    ), status
+
+
+def _after_confirmation(cs: CheckoutSession) -> Response:
+    """Back to the shop with the session id, or Kassa's thank-you page without a return URL."""
+    if cs.return_url:
+        return redirect(_with_params(cs.return_url, kassa_session=cs.id, status="completed"), 303)
+    return redirect(url_for(".done", session_id=cs.id, **_lang_arg()), 303)
+
+
+def _with_params(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode(query + list(params.items()))))
+
+
+def _invoice_link(invoice_id: int) -> str | None:
+    """The shopper's invoice page, if the account pages are mounted."""
+    try:
+        return url_for(
+            "kassa_account.invoice_page", token=invoice_token(invoice_id), lang=g.kassa_locale
+        )
+    except BuildError:
+        return None

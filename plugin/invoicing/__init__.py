@@ -1,0 +1,111 @@
+"""The invoice as a document: what the shopper needs to pay it, in their language.
+
+:func:`payment_details` gathers, once, what every rendering of an invoice shows (the PDF,
+the e-mail, the invoice page): the merchant's account, the reference as printed, the
+amount still to pay, the Finnish virtual bar code and whether an EPC QR code applies.
+:func:`translator` gives a ``gettext`` bound to one locale, so that documents are written
+in the shopper's language outside any request (the outbox worker, the CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ..config import KassaConfig
+from ..core.barcode import fi_virtual_barcode
+from ..core.errors import KassaError
+from ..core.references import display_reference
+from ..db.models import Invoice
+from ..i18n import catalog
+
+__all__ = ["PaymentDetails", "format_iban", "payment_details", "translator"]
+
+#: The only currency an EPC (SEPA credit transfer) QR code can carry.
+EPC_CURRENCY = "EUR"
+
+
+@dataclass(frozen=True)
+class PaymentDetails:
+    """How to pay one invoice by bank transfer."""
+
+    #: The payee: the merchant's name as on the account.
+    payee: str
+    #: The merchant's IBAN (compact), or None when no account is configured for the country.
+    iban: str | None
+    #: The merchant's BIC, or None with ``iban``.
+    bic: str | None
+    #: The reference, compact, as banks read it.
+    reference: str
+    #: The reference as printed (Finnish: groups of five from the right).
+    reference_display: str
+    #: What is still to pay, in minor units of ``currency``.
+    amount_minor: int
+    #: ISO 4217 code.
+    currency: str
+    #: The day the payment must arrive.
+    due_date: date
+    #: Finland: the 54-digit virtual bar code; None elsewhere or when it cannot be made.
+    virtual_barcode: str | None
+
+    @property
+    def iban_display(self) -> str | None:
+        """The IBAN in groups of four, as printed."""
+        return format_iban(self.iban) if self.iban else None
+
+    @property
+    def has_epc_qr(self) -> bool:
+        """Whether an EPC QR code applies: euros, an account, and something left to pay."""
+        return self.currency == EPC_CURRENCY and self.iban is not None and self.amount_minor > 0
+
+
+def format_iban(iban: str) -> str:
+    """An IBAN in the printed form: groups of four characters (``FI37 1590 3000 0007 76``)."""
+    compact = "".join(iban.split()).upper()
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def payment_details(invoice: Invoice, config: KassaConfig) -> PaymentDetails:
+    """The bank-transfer details of ``invoice``: the amount is its balance (amount, fees and
+    interest less payments), so a reprint after a part payment asks only for the rest."""
+    account = config.bank_accounts.get(invoice.country)
+    amount = invoice.balance_minor
+    barcode = None
+    if invoice.country == "FI" and account is not None and amount > 0:
+        try:
+            barcode = fi_virtual_barcode(account.iban, amount, invoice.reference,
+                                         invoice.due_date)
+        except KassaError:
+            barcode = None  # a million euros or more: the bar code has no room for it
+    try:
+        shown = display_reference(invoice.country, invoice.reference, invoice.reference_scheme)
+    except KassaError:
+        shown = invoice.reference  # an imported reference we cannot validate: print as is
+    return PaymentDetails(
+        payee=config.shop_name,
+        iban=account.iban if account else None,
+        bic=account.bic if account else None,
+        reference="".join(invoice.reference.split()),
+        reference_display=shown,
+        amount_minor=amount,
+        currency=invoice.currency,
+        due_date=invoice.due_date,
+        virtual_barcode=barcode,
+    )
+
+
+def translator(locale: str) -> Callable[..., str]:
+    """A ``gettext`` of the ``kassa`` domain fixed to ``locale``, usable without a request.
+
+    Call it as ``_("Invoice %(number)s", number=...)``; the extraction tools find these
+    calls like any other ``_()``.
+    """
+    messages = catalog(locale)
+
+    def gettext(message: str, **variables: Any) -> str:
+        text = messages.ugettext(message)
+        return text % variables if variables else text
+
+    return gettext

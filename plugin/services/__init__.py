@@ -1,0 +1,1 @@
+"""Use cases that combine the core, the database and the gateways."""

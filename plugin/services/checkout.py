@@ -1,0 +1,406 @@
+"""Checkout: from a storefront's checkout session to a confirmed order and issued invoices.
+
+The storefront creates a session with the order and customer; the shopper (hosted page or
+widget) confirms it with the chosen offer, delivery channel, identity and consent. Every
+refusal is a :class:`CheckoutError` with a stable code and an HTTP status, raised before
+anything is written, so bad input changes nothing. Confirming is idempotent: the session
+moves from ``open`` to ``completed`` with one conditional UPDATE, so a double submit, even
+from two processes at once, produces one order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..config import COUNTRY_CURRENCY, KassaConfig
+from ..core.credit import Offer
+from ..core.errors import IdentityError, KassaError, MoneyError
+from ..core.identity import PersonalId, parse_personal_id
+from ..core.money import Money
+from ..core.money import OrderLine as LineValue
+from ..db.models import (
+    Agreement,
+    CheckoutSession,
+    Customer,
+    Invoice,
+    Order,
+    OrderLine,
+    as_utc,
+)
+from ..extension import KassaState
+from ..i18n import normalize_locale
+from ..signals import order_confirmed, send_after_commit
+from .credit_decision import ADULT_AGE, CreditApplication, default_credit_decider
+from .invoicing import issue_invoices
+from .offers import offers_for_amount
+from .representation import agreement_of, offer_json
+
+#: Invoice statuses that still expect money.
+OPEN_STATUSES = ("open", "partly_paid", "overdue")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CheckoutError(KassaError):
+    """A checkout request Kassa refuses; ``status`` is the HTTP status to answer with."""
+
+    code = "checkout.invalid"
+
+    def __init__(self, code: str, message: str, status: int = 422, **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """What a confirmed checkout produced."""
+
+    order: Order
+    agreement: Agreement
+    invoices: list[Invoice]
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+
+def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
+                            data: Mapping[str, Any], now: datetime
+                            ) -> tuple[CheckoutSession, str]:
+    """Validate a storefront's order and open a session; returns it and its client secret."""
+    if not isinstance(data, Mapping):
+        raise CheckoutError("request.json", "the body must be a JSON object", 400)
+    order = _mapping(data.get("order"), "order")
+    customer = _mapping(data.get("customer"), "customer")
+    country = str(order.get("country", "")).upper()
+    currency = str(order.get("currency", "")).upper()
+    if country not in config.countries:
+        raise CheckoutError("checkout.country", f"country {country!r} is not served",
+                            country=country)
+    if COUNTRY_CURRENCY[country] != currency:
+        raise CheckoutError("checkout.currency", f"{country} orders are in "
+                            f"{COUNTRY_CURRENCY[country]}, not {currency!r}",
+                            country=country, currency=currency)
+    reference = _text(order, "reference", 100)
+    lines = _lines(order.get("lines"), currency)
+    total = order.get("total")
+    computed = sum(line.total.minor for line in lines)
+    if isinstance(total, bool) or not isinstance(total, int) or total != computed:
+        raise CheckoutError("checkout.totals", f"the order total {total!r} does not equal the "
+                            f"sum of its lines ({computed})", total=total, lines_total=computed)
+    if total <= 0:
+        raise CheckoutError("checkout.totals", "the order total must be positive")
+    customer_data = {
+        "name": _text(customer, "name", 200),
+        "email": _email(customer.get("email")),
+        "phone": _optional_text(customer, "phone", 40),
+        "street": _optional_text(customer, "street", 200),
+        "postal_code": _optional_text(customer, "postal_code", 20),
+        "city": _optional_text(customer, "city", 100),
+    }
+    existing = db.scalar(select(CheckoutSession).where(
+        CheckoutSession.storefront == storefront, CheckoutSession.external_id == reference))
+    if existing is not None:
+        raise CheckoutError("checkout.duplicate", f"order {reference!r} already has a checkout "
+                            f"session ({existing.id})", 409, session_id=existing.id)
+    secret = "cs_secret_" + secrets.token_urlsafe(24)
+    row = CheckoutSession(
+        id="cs_" + secrets.token_urlsafe(18), secret_digest=_digest(secret),
+        storefront=storefront, external_id=reference, status="open", country=country,
+        currency=currency, total_minor=total,
+        lines={"items": [{"description": li.description, "quantity": li.quantity,
+                          "unit_price": li.unit_price.minor, "vat_rate": str(li.vat_rate)}
+                         for li in lines]},
+        customer=customer_data,
+        locale=normalize_locale(str(data.get("locale") or "")) or config.default_locale,
+        return_url=_url(data.get("return_url"), "return_url"),
+        cancel_url=_url(data.get("cancel_url"), "cancel_url"),
+        expires_at=now + timedelta(minutes=config.session_ttl_minutes),
+    )
+    db.add(row)
+    db.flush()
+    return row, secret
+
+
+def find_checkout_session(db: Session, session_id: str) -> CheckoutSession | None:
+    """The session with ``session_id``, or None."""
+    return db.get(CheckoutSession, session_id)
+
+
+def check_client_secret(cs: CheckoutSession, secret: str | None) -> bool:
+    """Whether ``secret`` is the session's client secret (constant-time comparison)."""
+    return hmac.compare_digest(cs.secret_digest, _digest(secret or ""))
+
+
+def session_offers(config: KassaConfig, cs: CheckoutSession, today: date) -> list[Offer]:
+    """The offers for the session's total; empty if none applies."""
+    return offers_for_amount(config, cs.total_minor, cs.currency, cs.country, today)
+
+
+def refresh_expiry(db: Session, cs: CheckoutSession, now: datetime) -> None:
+    """Mark an open session whose time is up as ``expired``."""
+    if cs.status == "open" and as_utc(cs.expires_at) <= now:
+        cs.status = "expired"
+        db.flush()
+
+
+def record_verified_identity(db: Session, state: KassaState, cs: CheckoutSession, *,
+                             personal_id: str, name: str) -> None:
+    """Keep the identity an identity broker verified, encrypted, on the open session."""
+    person = _identity(cs.country, personal_id)
+    cs.verified_identity = {"token": state.vault.seal(person), "name": name[:200],
+                            "masked": person.masked}
+    db.flush()
+
+
+def cancel_checkout(db: Session, cs: CheckoutSession, now: datetime) -> None:
+    """Cancel an open session; a completed one cannot be cancelled."""
+    refresh_expiry(db, cs, now)
+    if cs.status == "completed":
+        raise CheckoutError("checkout.completed", "the session is completed", 409)
+    if cs.status == "open":
+        cs.status = "cancelled"
+        db.flush()
+
+
+# -- confirmation ----------------------------------------------------------------------------
+
+
+def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, offer_id: str,
+                     channel: str, personal_id: str | None, consent: bool, today: date,
+                     now: datetime, base_url: str) -> ConfirmResult:
+    """Confirm the shopper's choice: order, agreement and (on confirmation) invoices.
+
+    Checks, in this order, each with its own code: session state, offer, channel, consent,
+    identity (typed, or verified by the broker where strong identification applies), age and
+    the credit decision. A session already completed returns its earlier result.
+    """
+    config = state.config
+    refresh_expiry(db, cs, now)
+    if cs.status == "completed":
+        return _result(db, cs)
+    if cs.status != "open":
+        raise CheckoutError(f"checkout.{cs.status}", f"the checkout session is {cs.status}", 409)
+    offer = next((o for o in session_offers(config, cs, today) if o.id == offer_id), None)
+    if offer is None:
+        raise CheckoutError("checkout.offer", f"offer {offer_id!r} is not available for this "
+                            "order", offer_id=offer_id)
+    if channel not in config.channels:
+        raise CheckoutError("checkout.channel", f"delivery channel {channel!r} is not offered",
+                            channel=channel)
+    if channel == "sms" and not cs.customer.get("phone"):
+        raise CheckoutError("checkout.channel_phone", "SMS delivery needs a phone number")
+    if channel == "letter" and not (cs.customer.get("street") and cs.customer.get("city")):
+        raise CheckoutError("checkout.channel_address", "a letter needs a postal address")
+    if consent is not True:
+        raise CheckoutError("checkout.consent", "the shopper must consent to the credit terms")
+    person = _confirmed_identity(state, cs, personal_id)
+    age = person.age_on(today)
+    if age < ADULT_AGE:  # the law's limit; a merchant's own decider cannot lower it
+        raise CheckoutError("checkout.age", "the shopper must be 18 or older", age=age)
+    customer = db.scalar(select(Customer).where(
+        Customer.personal_id_digest == state.vault.digest(person)))
+    open_balance, overdue = _exposure(db, customer, today)
+    decider = state.credit_decider or default_credit_decider
+    decision = decider(CreditApplication(
+        country=cs.country, currency=cs.currency, method=offer.method, offer_id=offer.id,
+        amount=cs.total_minor, age=age, open_balance=open_balance, overdue_invoices=overdue,
+        open_balance_cap=config.open_balance_cap.get(cs.country, 0)))
+    if not decision.approved:
+        if decision.reason == "age":
+            raise CheckoutError("checkout.age", "the shopper must be 18 or older", age=age)
+        raise CheckoutError("checkout.declined", "credit declined", reason=decision.reason)
+
+    claimed = db.execute(update(CheckoutSession).where(
+        CheckoutSession.id == cs.id, CheckoutSession.status == "open",
+    ).values(status="completed", completed_at=now)).rowcount
+    if claimed != 1:  # another request confirmed it first
+        db.rollback()
+        fresh = db.get(CheckoutSession, cs.id, populate_existing=True)
+        if fresh is not None and fresh.status == "completed":
+            return _result(db, fresh)
+        raise CheckoutError("checkout.conflict", "the session changed; please try again", 409)
+
+    customer = _store_customer(db, state, cs, person, customer)
+    order = _store_order(db, cs, customer)
+    agreement = Agreement(order=order, customer=customer, method=offer.method,
+                          product_id=offer.id, locale=cs.locale,
+                          terms={"offer": offer_json(offer), "locale": cs.locale,
+                                 "channel": channel, "shown_at": now.isoformat(),
+                                 "consent": True})
+    db.add(agreement)
+    db.flush()
+    db.execute(update(CheckoutSession).where(CheckoutSession.id == cs.id).values(
+        order_id=order.id, method=offer.method, offer_id=offer.id, channel=channel))
+    invoices: list[Invoice] = []
+    if config.issue_invoice_on == "confirmation":
+        invoices = issue_invoices(db, state, agreement, channel=channel, today=today,
+                                  base_url=base_url)
+    send_after_commit(db, order_confirmed, state, order_id=order.id, storefront=cs.storefront,
+                      external_id=cs.external_id, method=offer.method)
+    db.flush()
+    db.refresh(cs)
+    return ConfirmResult(order, agreement, invoices)
+
+
+def fulfil_order(db: Session, state: KassaState, storefront: str, external_id: str,
+                 today: date, base_url: str) -> list[Invoice]:
+    """The storefront shipped the order: issue its invoices if not issued yet."""
+    order = db.scalar(select(Order).where(Order.storefront == storefront,
+                                          Order.external_id == external_id))
+    if order is None:
+        raise CheckoutError("order.not_found", f"no order {external_id!r}", 404)
+    agreement = db.scalar(select(Agreement).where(Agreement.order_id == order.id))
+    if agreement is None:
+        raise CheckoutError("order.not_found", f"order {external_id!r} has no agreement", 404)
+    if agreement.invoices:
+        return list(agreement.invoices)
+    order.status = "fulfilled"
+    return issue_invoices(db, state, agreement, channel=agreement.terms["channel"], today=today,
+                          base_url=base_url)
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _result(db: Session, cs: CheckoutSession) -> ConfirmResult:
+    agreement = agreement_of(cs)
+    if cs.order is None or agreement is None:
+        raise CheckoutError("checkout.conflict", "the session is being confirmed", 409)
+    return ConfirmResult(cs.order, agreement, list(agreement.invoices))
+
+
+def _confirmed_identity(state: KassaState, cs: CheckoutSession,
+                        personal_id: str | None) -> PersonalId:
+    if cs.country in state.config.strong_auth_countries:
+        verified = cs.verified_identity
+        if not verified:
+            raise CheckoutError("checkout.identification_required", "strong electronic "
+                                "identification is required in this country", 409)
+        country, compact = state.vault.unseal(verified["token"])
+        return _identity(country, compact)
+    return _identity(cs.country, personal_id or "")
+
+
+def _identity(country: str, text: str) -> PersonalId:
+    try:
+        return parse_personal_id(country, text)
+    except IdentityError as exc:
+        raise CheckoutError(f"checkout.{exc.code}", exc.message, country=country) from None
+
+
+def _exposure(db: Session, customer: Customer | None, today: date) -> tuple[int, int]:
+    if customer is None:
+        return 0, 0
+    rows = db.execute(select(
+        func.coalesce(func.sum(Invoice.amount_minor + Invoice.fees_minor
+                               + Invoice.interest_minor - Invoice.paid_minor), 0),
+        func.count().filter(Invoice.due_date < today),
+    ).where(Invoice.customer_id == customer.id, Invoice.status.in_(OPEN_STATUSES))).one()
+    return int(rows[0]), int(rows[1])
+
+
+def _store_customer(db: Session, state: KassaState, cs: CheckoutSession, person: PersonalId,
+                    customer: Customer | None) -> Customer:
+    details = cs.customer
+    if customer is None:
+        customer = Customer(country=cs.country, locale=cs.locale, name=details["name"],
+                            email=details["email"])
+        state.vault.store(customer, person)
+        db.add(customer)
+    verified_name = (cs.verified_identity or {}).get("name")
+    customer.name = verified_name or details["name"]
+    customer.email = details["email"]
+    customer.locale = cs.locale
+    for field in ("phone", "street", "postal_code", "city"):
+        if details.get(field):
+            setattr(customer, field, details[field])
+    db.flush()
+    return customer
+
+
+def _store_order(db: Session, cs: CheckoutSession, customer: Customer) -> Order:
+    lines = _lines(cs.lines["items"], cs.currency)
+    order = Order(storefront=cs.storefront, external_id=cs.external_id, customer=customer,
+                  country=cs.country, currency=cs.currency, total_minor=cs.total_minor,
+                  vat_minor=sum(li.vat.minor for li in lines), status="confirmed",
+                  locale=cs.locale)
+    for position, line in enumerate(lines, start=1):
+        order.lines.append(OrderLine(
+            position=position, description=line.description, quantity=line.quantity,
+            unit_price_minor=line.unit_price.minor, vat_rate=line.vat_rate,
+            total_minor=line.total.minor, vat_minor=line.vat.minor))
+    db.add(order)
+    db.flush()
+    return order
+
+
+def _lines(raw: Any, currency: str) -> list[LineValue]:
+    if not isinstance(raw, list) or not raw:
+        raise CheckoutError("checkout.lines", "the order needs at least one line")
+    lines = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, Mapping):
+            raise CheckoutError("checkout.lines", f"line {index + 1} must be an object")
+        quantity, price = item.get("quantity"), item.get("unit_price")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise CheckoutError("checkout.lines", f"line {index + 1}: quantity must be a "
+                                "positive whole number", line=index + 1)
+        if isinstance(price, bool) or not isinstance(price, int) or price < 0:
+            raise CheckoutError("checkout.lines", f"line {index + 1}: unit_price must be a "
+                                "whole number of minor units", line=index + 1)
+        try:
+            rate = Decimal(str(item.get("vat_rate")))
+            lines.append(LineValue(description=_text(item, "description", 300),
+                                   quantity=quantity, unit_price=Money(price, currency),
+                                   vat_rate=rate))
+        except (InvalidOperation, MoneyError, ValueError) as exc:
+            raise CheckoutError("checkout.lines", f"line {index + 1}: {exc}",
+                                line=index + 1) from None
+    return lines
+
+
+def _mapping(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise CheckoutError("request.field", f"{name} must be an object", field=name)
+    return value
+
+
+def _text(data: Mapping[str, Any], name: str, limit: int) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise CheckoutError("request.field", f"{name} must be text of 1 to {limit} characters",
+                            field=name)
+    return value.strip()
+
+
+def _optional_text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
+    return _text(data, name, limit) if data.get(name) not in (None, "") else None
+
+
+def _email(value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 320 or not _EMAIL.match(value.strip()):
+        raise CheckoutError("request.field", "customer.email must be an e-mail address",
+                            field="email")
+    return value.strip()
+
+
+def _url(value: Any, name: str) -> str:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CheckoutError("request.field", f"{name} must be an http(s) URL", field=name)
+    return str(value)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,305 @@
+"""The daily reminder run: for every invoice whose day has come, take the next step once.
+
+Which step and when is the country policy's business (:mod:`plugin.core.dunning`); this
+module reads the invoice's history, records the step (unique per invoice, kind and notice
+number, so it happens once however many workers run), adds the fee, brings late-payment
+interest up to date, queues the messages in the outbox in the same transaction, and plans
+the invoice's next look (``Invoice.next_action_on``), so that a daily run reads only the
+invoices that need it.
+
+The run goes through invoices in id order in batches with constant memory. On PostgreSQL
+each batch is claimed with ``FOR UPDATE SKIP LOCKED``: several workers at once never take
+the same invoice. A run that is killed midway simply continues the next time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from ..core.dunning import DunningPolicy, DunningState, Notice, Step, next_step, next_step_earliest
+from ..core.interest import late_interest, late_interest_rates
+from ..db.models import (
+    DunningStep,
+    Invoice,
+    InvoiceEvent,
+    OutboxMessage,
+    SupportTask,
+    utcnow,
+)
+from ..extension import KassaState
+from ..notify.hooks import OverdueCase, overdue_hook_payload, segment_for, targets_for
+from ..signals import (
+    invoice_handed_to_collection,
+    invoice_overdue,
+    reminder_sent,
+    send_after_commit,
+)
+from .links import invoice_token
+from .reminder_policy import policy_for
+
+#: Invoice statuses the reminder engine looks after.
+DUNNING_STATUSES = ("open", "partly_paid", "overdue")
+#: How long the support team has to make the friendly contact (support-metrics.md: the
+#: same business day for written contacts; a call task gets one day).
+TASK_SLA = timedelta(hours=24)
+
+
+@dataclass
+class RunReport:
+    """What one run did: invoices looked at and steps taken, by kind."""
+
+    examined: int = 0
+    steps: dict[str, int] = field(default_factory=lambda: {"friendly": 0, "reminder": 0,
+                                                            "collection": 0})
+
+    @property
+    def total_steps(self) -> int:
+        """Steps taken in all."""
+        return sum(self.steps.values())
+
+
+def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
+                  progress: Callable[[RunReport], None] | None = None,
+                  now: datetime | None = None) -> RunReport:
+    """Take today's step for every invoice whose ``next_action_on`` has come.
+
+    Idempotent: a second run on the same day finds nothing to do. Needs the Flask app
+    context (links in messages are signed with the app's secret key).
+    """
+    report = RunReport()
+    policies: dict[tuple[str, bool], DunningPolicy] = {}
+    rates = {country: late_interest_rates(country, state.config.rulebook)
+             for country in state.config.countries}
+    last_id = 0
+    while True:
+        taken: dict[str, int] = {}
+        try:
+            with state.db.session() as db:
+                invoices = _claim_batch(db, today, last_id, batch_size)
+                batch = _Batch(db, state, today, now or utcnow())
+                for invoice in invoices:
+                    key = (invoice.country, invoice.reminder_fee_agreed)
+                    if key not in policies:
+                        policies[key] = policy_for(state.config, invoice.country, today,
+                                                   fee_agreed=invoice.reminder_fee_agreed)
+                    step = advance(batch, invoice, policies[key], rates[invoice.country])
+                    if step is not None:
+                        taken[step.kind] = taken.get(step.kind, 0) + 1
+                batch.hand_to_team()
+        except IntegrityError:
+            # Another worker without row locks (SQLite) recorded one of these steps first:
+            # nothing of this batch was kept; read it again, the taken ones are gone from it.
+            continue
+        if not invoices:
+            break
+        last_id = invoices[-1].id
+        report.examined += len(invoices)
+        for kind, count in taken.items():
+            report.steps[kind] += count
+        if progress is not None:
+            progress(report)
+    return report
+
+
+def _claim_batch(db: Session, today: date, after_id: int, size: int) -> list[Invoice]:
+    """The next invoices due a look, locked for this worker where the database can."""
+    query = (
+        select(Invoice)
+        .where(Invoice.next_action_on <= today, Invoice.id > after_id,
+               Invoice.status.in_(DUNNING_STATUSES))
+        .order_by(Invoice.id).limit(size)
+        .options(selectinload(Invoice.steps), selectinload(Invoice.holds),
+                 selectinload(Invoice.customer))
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Invoice)
+    return list(db.scalars(query).all())
+
+
+def dunning_state(invoice: Invoice, today: date) -> DunningState:
+    """The invoice's reminder history as the policy sees it."""
+    friendly = next((s.taken_on for s in invoice.steps if s.kind == "friendly"), None)
+    notices = tuple(
+        Notice(number=s.notice_number, sent_on=s.taken_on, deadline=s.deadline or s.taken_on,
+               fee=s.fee_minor, channel=s.channel)
+        for s in sorted(invoice.steps, key=lambda s: s.notice_number) if s.kind == "reminder"
+    )
+    paused = any(h.starts_on <= today and (h.ends_on is None or h.ends_on > today)
+                 for h in invoice.holds)
+    ended = [h.ends_on for h in invoice.holds if h.ends_on is not None and h.ends_on <= today]
+    return DunningState(
+        due_date=invoice.due_date, balance=invoice.balance_minor, channel=invoice.channel,
+        paused=paused, friendly_sent_on=friendly, notices=notices,
+        handed_to_collection=any(s.kind == "collection" for s in invoice.steps),
+        resumed_on=max(ended) if ended else None,
+    )
+
+
+@dataclass
+class _Batch:
+    """One batch's session and what it hands to the support team once the batch is read.
+
+    Writes are not flushed per invoice: the whole batch goes to the database in a few
+    multi-row statements when the support tasks need their ids, and at the commit.
+    """
+
+    db: Session
+    state: KassaState
+    today: date
+    now: datetime
+    #: Overdue invoices for the team, with the link their messages carry.
+    overdue: list[tuple[Invoice, str]] = field(default_factory=list)
+
+    def hand_to_team(self) -> None:
+        """A task in Kassa's own support queue and a hook to every matching team target,
+        for each invoice of the batch that became overdue."""
+        if not self.overdue:
+            return
+        history = _payment_history(self.db, [invoice for invoice, _ in self.overdue])
+        tasks = []
+        for invoice, link in self.overdue:
+            before, late = history.get(invoice.id, (0, 0))
+            case = _overdue_case(self.state, invoice, before, late)
+            segment = segment_for(late, before)
+            task = SupportTask(invoice_id=invoice.id, customer_id=invoice.customer_id,
+                               kind="overdue_contact", segment=segment, payload={},
+                               due_at=self.now + TASK_SLA)
+            self.db.add(task)
+            tasks.append((task, case, invoice, link, segment))
+        self.db.flush()  # the tasks' ids, for the payloads
+        for task, case, invoice, link, segment in tasks:
+            payload = overdue_hook_payload(dataclasses.replace(case, task_id=task.id),
+                                           self.today)
+            payload["invoice"]["link"] = link
+            task.payload = payload
+            for index, target in enumerate(self.state.config.reminder_hooks):
+                if targets_for([target], invoice.country, segment):
+                    self.db.add(OutboxMessage(channel="hook", kind="overdue",
+                                              invoice_id=invoice.id,
+                                              recipient=f"{target.type}:{index}",
+                                              payload={"target": index, "body": payload}))
+            self.db.add(InvoiceEvent(invoice_id=invoice.id, kind="handed_to_team",
+                                     data={"task": task.id, "segment": segment}))
+
+
+def advance(batch: _Batch, invoice: Invoice, policy: DunningPolicy,
+            rate_on: Callable[[date], Any]) -> Step | None:
+    """Take ``invoice``'s step for the batch's day (if any) and plan its next look."""
+    today = batch.today
+    _accrue_interest(invoice, today, rate_on)
+    current = dunning_state(invoice, today)
+    step = next_step(current, policy, today)
+    if step is not None:
+        _record(batch, invoice, step)
+        current = dunning_state(invoice, today)
+    upcoming = next_step_earliest(current, policy)
+    if current.paused:
+        # A hold ends on a known day or when staff end it; look again the day after.
+        ends = [h.ends_on for h in invoice.holds if h.ends_on and h.ends_on > today]
+        invoice.next_action_on = min(ends) if ends else None
+    elif upcoming is None or current.balance <= 0:
+        invoice.next_action_on = None
+    else:
+        invoice.next_action_on = max(upcoming[1], today + timedelta(days=1))
+    return step
+
+
+def _accrue_interest(invoice: Invoice, today: date, rate_on: Callable[[date], Any]) -> None:
+    """Late-payment interest on the unpaid principal from the due date up to ``today``."""
+    if today <= invoice.due_date:
+        return
+    unpaid_principal = max(invoice.amount_minor - invoice.paid_minor, 0)
+    invoice.interest_minor = late_interest(unpaid_principal, invoice.due_date, today, rate_on)
+    invoice.interest_through = today
+
+
+def _record(batch: _Batch, invoice: Invoice, step: Step) -> None:
+    db, state = batch.db, batch.state
+    config = state.config
+    customer = invoice.customer
+    invoice.steps.append(DunningStep(kind=step.kind, notice_number=step.notice_number or 0,
+                                     taken_on=step.on, fee_minor=step.fee,
+                                     deadline=step.deadline, channel=invoice.channel))
+    if invoice.status == "open":
+        invoice.status = "overdue"
+    link = (f"{config.public_url.rstrip('/')}{config.url_prefix}/account/invoice/"
+            f"{invoice_token(invoice.id)}")
+    base = {"base_url": config.public_url, "locale": customer.locale, "link": link}
+    if step.kind == "friendly":
+        channel = _friendly_channel(state, invoice)
+        db.add(InvoiceEvent(invoice_id=invoice.id, kind="friendly_contact",
+                            data={"channel": channel}))
+        db.add(OutboxMessage(channel=channel, kind="friendly_reminder", invoice_id=invoice.id,
+                             recipient=customer.phone if channel == "sms" else customer.email,
+                             payload=base))
+        batch.overdue.append((invoice, link))
+        send_after_commit(db, invoice_overdue, state, invoice_id=invoice.id,
+                          number=invoice.number)
+    elif step.kind == "reminder":
+        invoice.fees_minor += step.fee
+        db.add(InvoiceEvent(invoice_id=invoice.id, kind="reminded", data={
+            "notice": step.notice_number, "fee": step.fee, "channel": invoice.channel,
+            "deadline": step.deadline.isoformat() if step.deadline else None}))
+        if step.fee:
+            db.add(InvoiceEvent(invoice_id=invoice.id, kind="fee_added",
+                                data={"amount": step.fee, "reason": "reminder"}))
+        db.add(OutboxMessage(channel=invoice.channel, kind="reminder", invoice_id=invoice.id,
+                             recipient=customer.email, payload={
+                                 **base, "notice": step.notice_number, "fee": step.fee,
+                                 "deadline": step.deadline.isoformat() if step.deadline else None}))
+        send_after_commit(db, reminder_sent, state, invoice_id=invoice.id,
+                          notice=step.notice_number, fee=step.fee)
+    else:
+        invoice.status = "collection"
+        db.add(InvoiceEvent(invoice_id=invoice.id, kind="handed_to_collection", data={}))
+        for index, _target in enumerate(config.collection_partner):
+            db.add(OutboxMessage(channel="collection", kind="collection",
+                                 invoice_id=invoice.id, recipient=f"partner:{index}",
+                                 payload={**base, "target": index}))
+        send_after_commit(db, invoice_handed_to_collection, state, invoice_id=invoice.id,
+                          number=invoice.number)
+
+
+def _friendly_channel(state: KassaState, invoice: Invoice) -> str:
+    chosen = state.config.friendly_channel
+    can_sms = bool(invoice.customer.phone and state.config.sms_url)
+    if chosen == "auto":
+        return "sms" if can_sms else "email"
+    return chosen
+
+
+def _payment_history(db: Session, invoices: list[Invoice]) -> dict[int, tuple[int, int]]:
+    """For each invoice: how many invoices its customer had before it, and how many of those
+    went overdue (had a friendly contact); one query for the whole batch."""
+    earlier = aliased(Invoice)
+    went_overdue = select(DunningStep.id).where(DunningStep.invoice_id == earlier.id,
+                                                DunningStep.kind == "friendly").exists()
+    rows = db.execute(
+        select(Invoice.id, func.count(earlier.id), func.count(earlier.id).filter(went_overdue))
+        .join(earlier, (earlier.customer_id == Invoice.customer_id) & (earlier.id < Invoice.id))
+        .where(Invoice.id.in_([invoice.id for invoice in invoices]))
+        .group_by(Invoice.id)
+    ).all()
+    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+def _overdue_case(state: KassaState, invoice: Invoice, before: int, late: int) -> OverdueCase:
+    customer = invoice.customer
+    return OverdueCase(
+        invoice_number=invoice.number, amount_minor=invoice.amount_minor,
+        balance_minor=invoice.balance_minor, currency=invoice.currency,
+        due_date=invoice.due_date, reference=invoice.reference, customer_name=customer.name,
+        customer_email=customer.email, customer_phone=customer.phone,
+        customer_locale=customer.locale, country=invoice.country,
+        invoices_before=before, late_invoices_before=late,
+        call_script_url=(f"{state.config.public_url.rstrip('/')}{state.config.url_prefix}"
+                         f"/account/call-script/{invoice.country.lower()}"),
+    )

@@ -1,0 +1,142 @@
+"""The shopper's invoice page, opened through the signed link from the e-mail."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import date
+
+import pypdf
+from flask import Blueprint, Flask, url_for
+from flask.testing import FlaskClient
+
+from plugin import get_state
+from plugin.db import InvoiceEvent
+from plugin.services.links import invoice_token
+from tests.factories import make_invoice
+
+ISSUED = date(2026, 3, 2)
+
+
+def page_url(invoice_id: int, suffix: str = "") -> str:
+    return f"/kassa/account/invoice/{invoice_token(invoice_id)}{suffix}"
+
+
+def add_event(app: Flask, invoice_id: int, kind: str, **data: object) -> None:
+    with get_state(app).db.session() as session:
+        session.add(InvoiceEvent(invoice_id=invoice_id, kind=kind, data=data))
+
+
+def test_finnish_page_shows_how_to_pay(app: Flask, client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
+    add_event(app, invoice_id, "sent", channel="email", outbox_id=1)
+    response = client.get(page_url(invoice_id))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="fi">' in html  # the customer's language, whatever the browser says
+    assert f'data-invoice="{_number(app, invoice_id)}"' in html
+    assert "123 45672" in html and "FI37 1590 3000 0007 76" in html and "NDEAFIHH" in html
+    assert "129,90\u00a0€" in html
+    assert "437159030000007760001299000000000000000012345672260316" in html  # bar code
+    assert page_url(invoice_id, "/qr.svg") in html
+    assert page_url(invoice_id, "/pdf") in html
+    assert 'data-event="sent"' in html and 'data-event="issued"' in html
+    assert "Pay now" not in html  # no Stripe configured
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def _number(app: Flask, invoice_id: int) -> str:
+    from plugin.db import Invoice
+
+    with get_state(app).db.session() as session:
+        invoice = session.get(Invoice, invoice_id)
+        assert invoice is not None
+        return invoice.number
+
+
+def test_lang_parameter_wins_over_the_customer_language(app: Flask,
+                                                        client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
+    html = client.get(page_url(invoice_id) + "?lang=sv").get_data(as_text=True)
+    assert '<html lang="sv">' in html
+    assert "16 mars 2026" in html  # Swedish date format
+
+
+def test_swedish_invoice_has_no_qr_code_or_bar_code(app: Flask, client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="SE", sequence=2002, issued=ISSUED)
+    html = client.get(page_url(invoice_id)).get_data(as_text=True)
+    assert '<html lang="sv">' in html and "129,90\u00a0kr" in html and "200261" in html
+    assert "/qr.svg" not in html
+    assert client.get(page_url(invoice_id, "/qr.svg")).status_code == 404
+
+
+def test_tampered_or_unknown_token_gets_a_kind_404(app: Flask, client: FlaskClient) -> None:
+    invoice_id = make_invoice(app)
+    token = invoice_token(invoice_id)
+    for bad in (token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+                invoice_token(invoice_id + 1000), "nonsense"):
+        response = client.get(f"/kassa/account/invoice/{bad}")
+        assert response.status_code == 404
+        assert "We could not find this invoice" in response.get_data(as_text=True)
+        assert client.get(f"/kassa/account/invoice/{bad}/pdf").status_code == 404
+
+
+def test_pdf_download(app: Flask, client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
+    response = client.get(page_url(invoice_id, "/pdf"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    number = _number(app, invoice_id)
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="invoice-{number}.pdf"')
+    text = pypdf.PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
+    assert "123 45672" in text and "16.3.2026" in text
+
+
+def test_qr_code_is_svg(app: Flask, client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
+    response = client.get(page_url(invoice_id, "/qr.svg"))
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    assert response.get_data(as_text=True).lstrip().startswith("<svg")
+
+
+def test_paid_invoice_thanks_and_hides_payment_details(app: Flask,
+                                                       client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
+    with get_state(app).db.session() as session:
+        from plugin.db import Invoice
+
+        invoice = session.get(Invoice, invoice_id)
+        assert invoice is not None
+        invoice.paid_minor, invoice.status = invoice.amount_minor, "paid"
+        session.add(InvoiceEvent(invoice_id=invoice_id, kind="paid", data={}))
+    html = client.get(page_url(invoice_id) + "?lang=en").get_data(as_text=True)
+    assert "This invoice is paid. Thank you!" in html
+    assert "FI37 1590 3000 0007 76" not in html and "/qr.svg" not in html
+    assert "Paid in full. Thank you!" in html
+
+
+def test_pay_now_link_needs_stripe_and_the_payments_page(
+        make_app: Callable[..., Flask], db_url: str) -> None:
+    app = make_app(db_url, KASSA_STRIPE_SECRET_KEY="sk_test_kassa")
+    if "kassa_payments.pay" not in app.view_functions:  # until the payments blueprint exists
+        payments = Blueprint("kassa_payments", __name__)
+        payments.add_url_rule("/pay/<token>", "pay", lambda token: "pay")
+        app.register_blueprint(payments, url_prefix="/kassa/payments")
+    invoice_id = make_invoice(app)
+    with app.test_request_context():
+        url = page_url(invoice_id)
+        pay = url_for("kassa_payments.pay", token=invoice_token(invoice_id))
+    html = app.test_client().get(url + "?lang=en").get_data(as_text=True)
+    assert "Pay now" in html and f'href="{pay}"' in html
+
+
+def test_call_script_is_there_for_the_team_in_their_language(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(None, KASSA_DEFAULT_LOCALE="fi")
+    client = app.test_client()
+    page = client.get("/kassa/account/call-script/fi")
+    assert page.status_code == 200
+    assert 'lang="fi"' in page.text
+    assert 'data-segment="often_late"' in page.text
+    assert client.get("/kassa/account/call-script/fi?lang=sv").text.count('lang="sv"') >= 1
+    assert client.get("/kassa/account/call-script/dk").status_code == 404

@@ -1,0 +1,271 @@
+"""What a shopper sees and does on the hosted checkout, in the system Chromium.
+
+Each test runs the Kassa app on a live loopback server (werkzeug in a thread, SQLite), drives
+the page the way a shopper would (no JavaScript is needed by the page) and saves a screenshot
+of the final page in ``test-artifacts/``. The Finnish flow identifies through a real OpenID
+Connect provider on loopback (oidc-provider-mock).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask, redirect, request, url_for
+from sqlalchemy import select
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from plugin import get_state
+from plugin.db import CheckoutSession, Customer, Invoice, Order
+from plugin.i18n import format_money, format_percent
+from tests.checkout.support import count, open_session
+from tests.oidc_server import OidcProvider, ignore_provider_warnings
+
+pytestmark = [pytest.mark.browser, ignore_provider_warnings]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+SUBMIT = "form.kassa-checkout > button[type=submit]:not([formaction])"
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@contextmanager
+def live(app: Flask) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
+        name="kassa-live-server",
+    )
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def with_shop_pages(app: Flask) -> Flask:
+    """The storefront's side of the test: its return page shows Kassa's thank-you page, and a
+    product page embeds the offers widget."""
+
+    @app.get("/shop/done")
+    def shop_done() -> Any:
+        return redirect(url_for("kassa_checkout.done", session_id=request.args["kassa_session"]))
+
+    @app.get("/shop/cart")
+    def shop_cart() -> str:
+        return "<!doctype html><title>Cart</title><h1>Cart</h1>"
+
+    @app.get("/shop/product")
+    def shop_product() -> str:
+        return (
+            '<!doctype html><html lang="fi"><title>Villahuopa</title><h1>Villahuopa</h1>'
+            '<div data-kassa-widget data-amount="124990" data-currency="EUR" '
+            'data-country="FI" data-locale="fi"></div>'
+            f'<script src="{url_for("kassa_assets.static", filename="widget.js")}" '
+            'data-api="/kassa/api/v1"></script>'
+        )
+
+    return app
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no system Chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def shop(make_app: Callable[..., Flask], tmp_path: Path) -> Callable[..., Flask]:
+    """Build a Kassa app on SQLite with the shop's pages."""
+
+    def build(**config: Any) -> Flask:
+        return with_shop_pages(make_app(f"sqlite:///{tmp_path / 'kassa.sqlite3'}", **config))
+
+    return build
+
+
+def session_for(app: Flask, base: str, **kwargs: Any) -> str:
+    return open_session(
+        app, return_url=f"{base}/shop/done", cancel_url=f"{base}/shop/cart", **kwargs
+    )
+
+
+def screenshot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def no_radio_is_checked(page: Any) -> bool:
+    return bool(
+        page.evaluate(
+            "() => [...document.querySelectorAll('input[type=radio]')].every(r => !r.checked)"
+        )
+    )
+
+
+def test_invoice_checkout_in_finnish_with_bank_id(shop: Callable[..., Flask], page: Any) -> None:
+    with OidcProvider() as oidc:
+        oidc.set_user("maija", personal_identity_number="131052-308T", name="Maija Meikäläinen")
+        app = shop(
+            KASSA_OIDC_ISSUER=oidc.issuer,
+            KASSA_OIDC_CLIENT_ID="kassa-shop",
+            KASSA_OIDC_CLIENT_SECRET="kassa-shop-secret",
+        )
+        with live(app) as base:
+            session_id = session_for(app, base, country="FI", total=124990)
+            page.goto(f"{base}/kassa/checkout/{session_id}")
+            assert page.get_attribute("html", "lang") == "fi"
+            assert no_radio_is_checked(page)
+            assert page.locator("input[name=personal_id]").count() == 0
+
+            page.check("#offer-fi-invoice-14")
+            page.click("button[formaction$='/identify']")
+            page.wait_for_url(re.compile(re.escape(oidc.issuer) + r"/oauth2/authorize"))
+            page.fill("input[name=sub]", "maija")
+            page.click("button:has-text('Authorize')")
+            page.wait_for_url(re.compile(rf"{re.escape(base)}/kassa/checkout/{session_id}$"))
+
+            verified = page.locator("[data-kassa-verified]")
+            assert "Maija Meikäläinen" in verified.inner_text()
+            assert "131052-****" in verified.inner_text()
+            assert page.is_checked("#offer-fi-invoice-14")  # kept across the round trip
+            page.check("#consent")
+            page.click(SUBMIT)
+            page.wait_for_url(re.compile(rf"/kassa/checkout/{session_id}/done"))
+            screenshot(page, "checkout-fi-invoice.png")
+
+            with get_state(app).db.session() as db:
+                invoice = db.scalars(select(Invoice)).one()
+                customer = db.scalars(select(Customer)).one()
+                assert customer.personal_id_masked == "131052-****"
+                assert db.get(CheckoutSession, session_id).offer_id == "fi-invoice-14"
+            assert invoice.number in page.inner_text("main")
+
+
+def test_twelve_month_installments_in_swedish(shop: Callable[..., Flask], page: Any) -> None:
+    app = shop()
+    with live(app) as base:
+        session_id = session_for(app, base, country="SE", total=1249900)
+        api = requests.get(
+            f"{base}/kassa/api/v1/offers",
+            params={"amount": 1249900, "currency": "SEK", "country": "SE"},
+            timeout=10,
+        ).json()
+        twelve = next(o for o in api["offers"] if o["id"] == "se-12")
+
+        page.goto(f"{base}/kassa/checkout/{session_id}")
+        assert page.get_attribute("html", "lang") == "sv"
+        assert no_radio_is_checked(page)
+        offer = page.locator("li[data-offer='se-12']")
+        assert offer.locator("dd[data-term=apr]").inner_text() == format_percent(
+            Decimal(twelve["apr"]), "sv"
+        )
+        assert offer.locator("dd[data-term=total_payable]").inner_text() == format_money(
+            twelve["total_payable"], "SEK", "sv"
+        )
+        assert offer.locator("dd[data-term=total_cost]").inner_text() == format_money(
+            twelve["total_cost"], "SEK", "sv"
+        )
+        offer.locator("summary").click()
+        assert offer.locator("details tbody tr").count() == 12
+
+        page.check("#offer-se-12")
+        page.fill("#personal_id", "19811218-9876")
+        page.check("#consent")
+        page.click(SUBMIT)
+        page.wait_for_url(re.compile(rf"/kassa/checkout/{session_id}/done"))
+        assert page.locator("tr[data-invoice]").count() == 12
+        screenshot(page, "checkout-se-installments-12.png")
+    with get_state(app).db.session() as db:
+        amounts = db.scalars(select(Invoice.amount_minor)).all()
+        assert sum(amounts) == twelve["total_payable"]
+
+
+def test_decline_in_norwegian_points_to_other_payment_methods(
+    shop: Callable[..., Flask], page: Any
+) -> None:
+    app = shop(KASSA_OPEN_BALANCE_CAP={"NO": "100.00"})  # every purchase is above the cap
+    with live(app) as base:
+        session_id = session_for(app, base, country="NO", total=499000)
+        page.goto(f"{base}/kassa/checkout/{session_id}")
+        assert page.get_attribute("html", "lang") == "nb"
+        page.check("#offer-no-invoice-14")
+        page.fill("#personal_id", "01010750160")
+        page.check("#consent")
+        page.click(SUBMIT)
+        decline = page.locator("[data-kassa-decline]")
+        decline.wait_for()
+        assert page.get_attribute("html", "lang") == "nb"
+        assert decline.get_attribute("role") == "alert"
+        assert decline.locator(f"a[href='{base}/shop/cart']").is_visible()
+        assert page.is_checked("#offer-no-invoice-14")  # the shopper's choices are kept
+        screenshot(page, "checkout-no-declined.png")
+    assert count(app, Order) == 0
+
+
+def test_widget_summarises_the_offers_on_a_product_page(
+    shop: Callable[..., Flask], page: Any
+) -> None:
+    app = shop()
+    with live(app) as base:
+        api = requests.get(
+            f"{base}/kassa/api/v1/offers",
+            params={"amount": 124990, "currency": "EUR", "country": "FI"},
+            timeout=10,
+        ).json()
+        page.goto(f"{base}/shop/product")
+        widget = page.locator("section.kassa-widget")
+        widget.wait_for()
+        assert widget.get_attribute("lang") == "fi"
+        items = widget.locator("li[data-offer]")
+        assert [items.nth(i).get_attribute("data-offer") for i in range(items.count())] == [
+            o["id"] for o in api["offers"]
+        ]
+        lowest = min(o["monthly_amount"] for o in api["offers"] if o["method"] == "installments")
+        summary = widget.locator(".kassa-widget-summary").inner_text()
+        assert _spaces(format_money(lowest, "EUR", "fi")) in _spaces(summary)
+        assert no_radio_is_checked(page)
+        screenshot(page, "widget-fi.png")
+
+
+def _spaces(text: str) -> str:
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text)

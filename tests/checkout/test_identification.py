@@ -1,0 +1,173 @@
+"""Strong identification over OpenID Connect, against a real provider on loopback: the identity
+number comes only from the signed ID token, never from a typed field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from plugin import get_state
+from plugin.db import CheckoutSession, Customer, Order
+from tests.oidc_server import OidcProvider, ignore_provider_warnings
+
+from .conftest import CLIENT_ID
+from .support import FI_ID, PREFIX, Page, count, csrf_token, open_session
+from .test_hosted_page import translated
+
+pytestmark = ignore_provider_warnings
+
+
+def fi_session(app: Flask) -> str:
+    return open_session(app, country="FI", total=124990)
+
+
+def start_identification(client: FlaskClient, session_id: str, **choices: str) -> str:
+    """Press "Identify with your bank ID" on the hosted page; return the broker's URL."""
+    page = client.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    response = client.post(
+        f"{PREFIX}/{session_id}/identify", data={"csrf_token": csrf_token(page), **choices}
+    )
+    assert response.status_code == 302
+    return str(response.headers["Location"])
+
+
+def test_round_trip_shows_the_verified_identity_and_confirms_with_it(
+    fi_app: Flask, oidc: OidcProvider
+) -> None:
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    page = client.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    assert Page(page).named("personal_id") == []  # no typed number where a bank ID is required
+    assert f'formaction="{PREFIX}/{session_id}/identify"' in page
+
+    broker_url = start_identification(client, session_id, offer="fi-12")
+    assert broker_url.startswith(oidc.issuer + "/oauth2/authorize?")
+    query = parse_qs(urlsplit(broker_url).query)
+    assert query["client_id"] == [CLIENT_ID] and query["ui_locales"] == ["fi"]
+    assert query["nonce"] and query["state"] and "openid" in query["scope"][0].split()
+
+    back = client.get(oidc.sign_in(broker_url, "maija"))
+    assert back.status_code == 302
+    assert urlsplit(back.headers["Location"]).path == f"{PREFIX}/{session_id}"
+
+    page = client.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    assert "Maija Meikäläinen" in page and "131052-****" in page
+    assert FI_ID not in page
+    assert Page(page).checked("offer") == ["fi-12"]  # the choice survived the round trip
+
+    response = client.post(
+        f"{PREFIX}/{session_id}",
+        data={
+            "csrf_token": csrf_token(page),
+            "offer": "fi-12",
+            "channel": "email",
+            "consent": "y",
+            "personal_id": "010101-0101",
+        },
+    )  # typed: must be ignored
+    assert response.status_code == 303
+    state = get_state(fi_app)
+    with state.db.session() as db:
+        customer = db.scalars(select(Customer)).one()
+        assert customer.personal_id_masked == "131052-****"
+        assert state.vault.reveal(customer) == FI_ID
+        assert customer.name == "Maija Meikäläinen"
+        assert db.get(CheckoutSession, session_id).status == "completed"
+
+
+def test_confirming_without_identification_is_refused(fi_app: Flask) -> None:
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    page = client.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    response = client.post(
+        f"{PREFIX}/{session_id}",
+        data={
+            "csrf_token": csrf_token(page),
+            "offer": "fi-invoice-14",
+            "channel": "email",
+            "consent": "y",
+            "personal_id": FI_ID,
+        },
+    )
+    assert response.status_code == 422
+    assert translated(
+        "fi", "Please identify yourself with your bank ID first."
+    ) in response.get_data(as_text=True)
+    assert count(fi_app, Order) == 0
+
+
+def test_a_cancelled_identification_is_explained_on_the_page(
+    fi_app: Flask, oidc: OidcProvider
+) -> None:
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    back = client.get(oidc.deny(start_identification(client, session_id)))
+    assert back.headers["Location"].endswith("identification=denied")
+    page = client.get(back.headers["Location"]).get_data(as_text=True)
+    assert (
+        translated(
+            "fi",
+            "The identification was cancelled. To pay by invoice or in "
+            "instalments, please identify with your bank ID.",
+        )
+        in page
+    )
+    with get_state(fi_app).db.session() as db:
+        assert db.get(CheckoutSession, session_id).verified_identity is None
+
+
+def test_an_answer_for_another_request_is_not_accepted(fi_app: Flask, oidc: OidcProvider) -> None:
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    callback = oidc.sign_in(start_identification(client, session_id), "maija")
+    forged = callback.replace("state=", "state=x")
+    back = client.get(forged)
+    assert back.headers["Location"].endswith("identification=failed")
+    with get_state(fi_app).db.session() as db:
+        assert db.get(CheckoutSession, session_id).verified_identity is None
+    # the state is single-use: replaying the genuine answer afterwards does not work either
+    assert client.get(callback).status_code == 400
+
+
+def test_a_token_without_the_identity_claim_is_not_accepted(
+    fi_app: Flask, oidc: OidcProvider
+) -> None:
+    oidc.set_user("nobody", name="No Number")
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    back = client.get(oidc.sign_in(start_identification(client, session_id), "nobody"))
+    assert back.headers["Location"].endswith("identification=invalid")
+
+
+def test_a_number_of_another_country_is_not_accepted(fi_app: Flask, oidc: OidcProvider) -> None:
+    oidc.set_user("sven", personal_identity_number="19811218-9876", name="Sven Svensson")
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    back = client.get(oidc.sign_in(start_identification(client, session_id), "sven"))
+    assert back.headers["Location"].endswith("identification=invalid")
+
+
+def test_without_a_configured_broker_the_page_says_identification_is_unavailable(
+    make_app: Callable[..., Flask], db_url: str
+) -> None:
+    app = make_app(db_url)
+    session_id = fi_session(app)
+    client = app.test_client()
+    response = client.get(f"{PREFIX}/{session_id}/identify")
+    assert response.headers["Location"].endswith("identification=unavailable")
+
+
+def test_the_chosen_language_survives_the_round_trip(fi_app: Flask, oidc: OidcProvider) -> None:
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    response = client.get(f"{PREFIX}/{session_id}/identify?lang=en")
+    broker_url = response.headers["Location"]
+    assert parse_qs(urlsplit(broker_url).query)["ui_locales"] == ["en"]
+    back = client.get(oidc.sign_in(broker_url, "maija"))
+    assert parse_qs(urlsplit(back.headers["Location"]).query) == {"lang": ["en"]}
+    page = client.get(back.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Identified as Maija Meikäläinen" in page

@@ -1,0 +1,167 @@
+"""The reminder run: day by day per country, once per step, paused by holds, two workers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from plugin import get_state
+from plugin.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
+from plugin.services.reminders import run_reminders
+from tests.factories import make_invoice
+
+ISSUED = date(2026, 2, 16)  # due Mon 2.3.2026, the date of nordic-rules.md's example
+
+
+def walk(app: Flask, start: date, days: int) -> dict[date, list[str]]:
+    """Run the engine every day; which steps were taken on which day."""
+    taken: dict[date, list[str]] = {}
+    with app.app_context():
+        for offset in range(days):
+            day = start + timedelta(days=offset)
+            report = run_reminders(get_state(app), today=day)
+            kinds = [k for k, n in report.steps.items() for _ in range(n)]
+            if kinds:
+                taken[day] = kinds
+    return taken
+
+
+def steps(app: Flask, invoice_id: int) -> list[tuple[str, int, date, int, date | None]]:
+    with get_state(app).db.session() as db:
+        rows = db.scalars(select(DunningStep).where(DunningStep.invoice_id == invoice_id)
+                          .order_by(DunningStep.id)).all()
+        return [(s.kind, s.notice_number, s.taken_on, s.fee_minor, s.deadline) for s in rows]
+
+
+def test_finnish_invoice_walked_day_by_day(app: Flask) -> None:
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    walk(app, date(2026, 3, 1), 75)
+    history = steps(app, invoice_id)
+    assert history[0][:3] == ("friendly", 0, date(2026, 3, 3))
+    first, second = history[1], history[2]
+    assert first[:4] == ("reminder", 1, date(2026, 3, 17), 500)  # day 15, 5.00 EUR cap
+    assert first[4] >= first[2] + timedelta(days=10)  # e-mail: received the same day
+    assert second[0:2] == ("reminder", 2)
+    assert second[2] >= max(first[2] + timedelta(days=15), first[4] + timedelta(days=1))
+    assert history[3][0] == "collection"
+    with get_state(app).db.session() as db:
+        invoice = db.get(Invoice, invoice_id)
+        assert invoice.fees_minor == 1000
+        assert invoice.status == "collection"
+        assert invoice.interest_minor > 0
+        kinds = [e.kind for e in invoice.events]
+        assert kinds.count("reminded") == 2 and "handed_to_collection" in kinds
+        assert db.scalar(select(func.count()).select_from(SupportTask)) == 1
+
+
+def test_swedish_fee_only_if_agreed(app: Flask) -> None:
+    agreed = make_invoice(app, country="SE", issued=ISSUED, sequence=2001)
+    not_agreed = make_invoice(app, country="SE", issued=ISSUED, sequence=2002, fee_agreed=False)
+    walk(app, date(2026, 3, 1), 30)
+    fees = {i: [s[3] for s in steps(app, i) if s[0] == "reminder"] for i in (agreed, not_agreed)}
+    assert fees[agreed] == [6000]
+    assert fees[not_agreed] == [0]
+
+
+def test_norwegian_reminder_not_before_fourteen_days(app: Flask) -> None:
+    invoice_id = make_invoice(app, country="NO", issued=ISSUED, sequence=3001)
+    walk(app, date(2026, 3, 1), 30)
+    reminder = next(s for s in steps(app, invoice_id) if s[0] == "reminder")
+    assert reminder[2] >= date(2026, 3, 17)
+    assert reminder[3] == 3500  # the shop's fee, below the 2026 cap of 37.50 NOK
+    assert reminder[4] >= reminder[2] + timedelta(days=14)
+
+
+def test_running_twice_a_day_changes_nothing(app: Flask) -> None:
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    with app.app_context():
+        first = run_reminders(get_state(app), today=date(2026, 3, 3))
+        second = run_reminders(get_state(app), today=date(2026, 3, 3))
+    assert first.total_steps == 1 and second.total_steps == 0
+    assert len(steps(app, invoice_id)) == 1
+    with get_state(app).db.session() as db:
+        messages = db.scalars(select(OutboxMessage.kind)).all()
+    assert messages == ["friendly_reminder"]
+
+
+@pytest.mark.parametrize("paid_on", [date(2026, 3, 2), date(2026, 3, 10), date(2026, 3, 20)])
+def test_paid_invoice_gets_no_further_steps(app: Flask, paid_on: date) -> None:
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    walk(app, date(2026, 3, 1), (paid_on - date(2026, 3, 1)).days)
+    before = steps(app, invoice_id)
+    with get_state(app).db.session() as db:
+        invoice = db.get(Invoice, invoice_id)
+        invoice.paid_minor = invoice.balance_minor
+        invoice.status = "paid"
+    walk(app, paid_on, 60)
+    assert steps(app, invoice_id) == before
+
+
+@pytest.mark.parametrize("hold_from", [date(2026, 3, 2), date(2026, 3, 16)])
+def test_dispute_pauses_and_resumes(app: Flask, hold_from: date) -> None:
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    walk(app, date(2026, 3, 1), (hold_from - date(2026, 3, 1)).days)
+    with get_state(app).db.session() as db:
+        db.add(InvoiceHold(invoice_id=invoice_id, reason="disputed", starts_on=hold_from,
+                           ends_on=date(2026, 4, 20)))
+    walk(app, hold_from, 80)
+    during = [s for s in steps(app, invoice_id)
+              if hold_from <= s[2] < date(2026, 4, 20)]
+    assert during == []
+    after = [s for s in steps(app, invoice_id) if s[2] >= date(2026, 4, 20)]
+    assert after, "the reminders resume after the hold"
+    assert all(s[2] > date(2026, 4, 20) for s in after)
+
+
+def test_two_workers_take_every_step_exactly_once(make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url)
+    ids = [make_invoice(app, country="FI", issued=ISSUED, sequence=5000 + n,
+                        email=f"s{n}@example.test") for n in range(40)]
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with app.app_context():
+                run_reminders(get_state(app), today=date(2026, 3, 3), batch_size=7)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    with get_state(app).db.session() as db:
+        counted = db.execute(select(DunningStep.invoice_id, func.count())
+                             .group_by(DunningStep.invoice_id)).all()
+    assert sorted(i for i, _ in counted) == sorted(ids)
+    assert all(n == 1 for _, n in counted)
+
+
+def test_a_run_killed_midway_finishes_on_the_next_run_without_duplicates(app: Flask) -> None:
+    ids = [make_invoice(app, country="FI", issued=ISSUED, sequence=6000 + n,
+                        email=f"k{n}@example.test") for n in range(12)]
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_batch(report: object) -> None:
+        raise Killed  # the process dies between two batches
+
+    with app.app_context(), pytest.raises(Killed):
+        run_reminders(get_state(app), today=date(2026, 3, 3), batch_size=5,
+                      progress=kill_after_first_batch)
+    with get_state(app).db.session() as db:
+        assert db.scalar(select(func.count()).select_from(DunningStep)) == 5
+    with app.app_context():
+        rest = run_reminders(get_state(app), today=date(2026, 3, 3), batch_size=5)
+    assert rest.total_steps == 7
+    with get_state(app).db.session() as db:
+        counted = dict(db.execute(select(DunningStep.invoice_id, func.count())
+                                  .group_by(DunningStep.invoice_id)).all())
+    assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
