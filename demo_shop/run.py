@@ -1,0 +1,146 @@
+"""``make demo`` and its companions: the demo shop with Kassa on SQLite.
+
+``python -m demo_shop.run`` (``make demo``) migrates the database, creates a staff user, starts
+the demo mailbox (a real SMTP server on loopback) and serves the shop on 127.0.0.1 with the
+outbox delivering in the background, as ``flask kassa deliver --loop`` would.
+
+``python -m demo_shop.run remind --days 16`` (``make demo-remind DAYS=16``) runs the reminder
+engine as if it were 16 days from now: the friendly SMS, the support team's hook and later
+the formal reminders go out through the running demo.
+
+``python -m demo_shop.run statement`` (``make demo-statement``) writes a camt.053 bank
+statement that pays every open invoice and imports it, as the bank's file would be.
+
+Everything lives in ``demo_shop/instance/`` (the database and a generated key), so each run
+continues where the last one left off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+from cryptography.fernet import Fernet
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from plugin import get_state
+from plugin.db import StaffUser, migrate
+
+from .app import create_app
+from .receiver import Receiver, demo_settings, register_receiver
+
+STAFF_EMAIL = "staff@demo.kassa.test"
+STAFF_PASSWORD = "kassa-demo"
+INSTANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance")
+
+
+def demo_key(instance: str) -> str:
+    """The demo's encryption key, generated on the first run and kept in the instance folder."""
+    os.makedirs(instance, exist_ok=True)
+    path = os.path.join(instance, "encryption.key")
+    if not os.path.exists(path):
+        with open(path, "w") as handle:
+            handle.write(Fernet.generate_key().decode())
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def demo_app(port: int, **config: object) -> Flask:
+    """The demo shop configured as ``make demo`` serves it on ``port``."""
+    base_url = f"http://127.0.0.1:{port}"
+    return create_app(INSTANCE, KASSA_ENCRYPTION_KEY=demo_key(INSTANCE),
+                      KASSA_PUBLIC_URL=base_url, **demo_settings(base_url), **config)
+
+
+def seed(app: Flask) -> None:
+    """Create the demo staff user once."""
+    with get_state(app).db.session() as session:
+        if session.scalar(select(StaffUser).where(StaffUser.email == STAFF_EMAIL)) is None:
+            session.add(StaffUser(email=STAFF_EMAIL, name="Demo Agent", role="admin",
+                                  password_hash=generate_password_hash(STAFF_PASSWORD)))
+
+
+def deliver_in_background(app: Flask, interval: float = 2.0) -> None:
+    """Deliver the outbox every ``interval`` seconds while the demo runs."""
+    from plugin.notify.outbox import deliver_pending
+
+    def loop() -> None:
+        while True:
+            with app.app_context():
+                deliver_pending(get_state(app), now=datetime.now(UTC))
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name="kassa-outbox", daemon=True).start()
+
+
+def serve(port: int) -> None:
+    from .identity_broker import broker_settings, start_identity_broker
+    from .mailbox import register_mailbox, start_mailbox
+
+    mailbox = start_mailbox()
+    broker = start_identity_broker()
+    app = demo_app(port, KASSA_SMTP_HOST="127.0.0.1", KASSA_SMTP_PORT=mailbox.port,
+                   **broker_settings(broker))
+    migrate.upgrade(get_state(app).db)
+    seed(app)
+    register_mailbox(app, mailbox)
+    register_receiver(app, Receiver())
+    deliver_in_background(app)
+    url = f"http://127.0.0.1:{port}/"
+    print(f"\n  Demo shop:      {url}\n  Mailbox:        {url}mailbox"
+          f"\n  SMS and hooks:  {url}demo/receiver"
+          f"\n  Staff login:    {STAFF_EMAIL} / {STAFF_PASSWORD}"
+          "\n  Bank ID (demo): sign in as maija (FI), sven (SE) or kari (NO)\n")
+    try:
+        app.run(host="127.0.0.1", port=port, debug=False, threaded=True)
+    finally:
+        mailbox.stop()
+        broker.shutdown()
+
+
+def remind(port: int, days: int) -> None:
+    from plugin.services.reminders import run_reminders
+
+    app = demo_app(port)
+    migrate.upgrade(get_state(app).db)
+    day = date.today() + timedelta(days=days)
+    with app.app_context():
+        report = run_reminders(get_state(app), today=day)
+    print(f"Reminder run as of {day.isoformat()}: {report.steps['friendly']} friendly "
+          f"contacts, {report.steps['reminder']} reminders, {report.steps['collection']} "
+          "handed to collection. The running demo delivers them within seconds.")
+
+
+def statement(port: int) -> None:
+    from .statement import pay_open_invoices
+
+    app = demo_app(port)
+    migrate.upgrade(get_state(app).db)
+    path, report = pay_open_invoices(app, INSTANCE)
+    print(f"Wrote {path} and imported it: {report}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="The Kassa demo shop on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=5000)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the demo shop (default)")
+    later = commands.add_parser("remind", help="run the reminders as if days had passed")
+    later.add_argument("--days", type=int, default=16)
+    commands.add_parser("statement", help="import a bank statement paying the open invoices")
+    args = parser.parse_args()
+    if args.command == "remind":
+        remind(args.port, args.days)
+    elif args.command == "statement":
+        statement(args.port)
+    else:
+        serve(args.port)
+
+
+if __name__ == "__main__":
+    main()
