@@ -42,7 +42,8 @@ def support_tasks() -> Response:
 def _task_json(task: SupportTask) -> dict[str, Any]:
     return {"id": task.id, "kind": task.kind, "status": task.status, "segment": task.segment,
             "due_at": as_utc(task.due_at).isoformat(), "created_at":
-            as_utc(task.created_at).isoformat(), "case": task.payload}
+            as_utc(task.created_at).isoformat(),
+            "case": {**task.payload, "task_id": str(task.id)}}
 
 
 @api.post("/invoices/<number>/holds")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 
@@ -79,11 +79,16 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
     rates = {country: late_interest_rates(country, state.config.rulebook)
              for country in state.config.countries}
     last_id = 0
+    conflict: tuple[list[int], IntegrityError] | None = None
     while True:
         taken: dict[str, int] = {}
         try:
             with state.db.session() as db:
                 invoices = _claim_batch(db, today, last_id, batch_size)
+                claimed = [invoice.id for invoice in invoices]
+                if conflict is not None and conflict[0] == claimed:
+                    # Nobody took a step of the batch that failed: not another worker.
+                    raise conflict[1]
                 batch = _Batch(db, state, today, now or utcnow())
                 for invoice in invoices:
                     key = (invoice.country, invoice.reminder_fee_agreed)
@@ -93,15 +98,19 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
                     step = advance(batch, invoice, policies[key], rates[invoice.country])
                     if step is not None:
                         taken[step.kind] = taken.get(step.kind, 0) + 1
-                batch.hand_to_team()
-        except IntegrityError:
+                batch.write()
+        except IntegrityError as error:
+            if conflict is not None and conflict[1] is error:
+                raise
             # Another worker without row locks (SQLite) recorded one of these steps first:
             # nothing of this batch was kept; read it again, the taken ones are gone from it.
+            conflict = (claimed, error)
             continue
-        if not invoices:
+        conflict = None
+        if not claimed:
             break
-        last_id = invoices[-1].id
-        report.examined += len(invoices)
+        last_id = claimed[-1]
+        report.examined += len(claimed)
         for kind, count in taken.items():
             report.steps[kind] += count
         if progress is not None:
@@ -145,10 +154,11 @@ def dunning_state(invoice: Invoice, today: date) -> DunningState:
 
 @dataclass
 class _Batch:
-    """One batch's session and what it hands to the support team once the batch is read.
+    """One batch's session and the rows its steps write.
 
-    Writes are not flushed per invoice: the whole batch goes to the database in a few
-    multi-row statements when the support tasks need their ids, and at the commit.
+    Steps, events and outbox messages are collected as plain rows and written at the end of
+    the batch in one multi-row INSERT per table (the unit of work would cost more than the
+    SQL itself); the invoices are updated through the session as usual.
     """
 
     db: Session
@@ -157,37 +167,66 @@ class _Batch:
     now: datetime
     #: Overdue invoices for the team, with the link their messages carry.
     overdue: list[tuple[Invoice, str]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
 
-    def hand_to_team(self) -> None:
+    def event(self, invoice_id: int, kind: str, data: dict[str, Any]) -> None:
+        """Add an event to the invoice's trail."""
+        self.events.append({"invoice_id": invoice_id, "kind": kind, "data": data})
+
+    def message(self, invoice_id: int, channel: str, kind: str, recipient: str,
+                payload: dict[str, Any]) -> None:
+        """Queue a message in the outbox."""
+        self.outbox.append({"invoice_id": invoice_id, "channel": channel, "kind": kind,
+                            "recipient": recipient, "payload": payload})
+
+    def write(self) -> None:
+        """Hand the overdue invoices to the team, then write every row of the batch.
+
+        The steps go first: their unique key is what stops a second worker (on SQLite,
+        without row locks) from taking a step twice, and its error rolls the batch back.
+        """
+        if self.steps:
+            self.db.execute(insert(DunningStep), self.steps)
+        self._hand_to_team()
+        for model, rows in ((InvoiceEvent, self.events), (OutboxMessage, self.outbox)):
+            if rows:
+                self.db.execute(insert(model), rows)
+
+    def _hand_to_team(self) -> None:
         """A task in Kassa's own support queue and a hook to every matching team target,
         for each invoice of the batch that became overdue."""
         if not self.overdue:
             return
         history = _payment_history(self.db, [invoice for invoice, _ in self.overdue])
-        tasks = []
+        cases = []
         for invoice, link in self.overdue:
             before, late = history.get(invoice.id, (0, 0))
-            case = _overdue_case(self.state, invoice, before, late)
-            segment = segment_for(late, before)
-            task = SupportTask(invoice_id=invoice.id, customer_id=invoice.customer_id,
-                               kind="overdue_contact", segment=segment, payload={},
-                               due_at=self.now + TASK_SLA)
-            self.db.add(task)
-            tasks.append((task, case, invoice, link, segment))
-        self.db.flush()  # the tasks' ids, for the payloads
-        for task, case, invoice, link, segment in tasks:
-            payload = overdue_hook_payload(dataclasses.replace(case, task_id=task.id),
-                                           self.today)
-            payload["invoice"]["link"] = link
-            task.payload = payload
+            case = overdue_hook_payload(_overdue_case(self.state, invoice, before, late),
+                                        self.today)
+            case["invoice"]["link"] = link
+            cases.append((invoice, case, segment_for(late, before)))
+        # The task keeps the case without its own id (the row has it); the hooks carry it.
+        self.db.execute(insert(SupportTask), [
+            {"invoice_id": invoice.id, "customer_id": invoice.customer_id,
+             "kind": "overdue_contact", "segment": segment, "payload": case,
+             "due_at": self.now + TASK_SLA} for invoice, case, segment in cases])
+        # The ids back in one query (RETURNING would cost one statement a row on SQLite):
+        # an invoice is handed over once, so its newest overdue task is the one just written.
+        newest = dict(self.db.execute(
+            select(SupportTask.invoice_id, func.max(SupportTask.id))
+            .where(SupportTask.invoice_id.in_([invoice.id for invoice, _, _ in cases]),
+                   SupportTask.kind == "overdue_contact")
+            .group_by(SupportTask.invoice_id)).all())
+        for invoice, case, segment in cases:
+            task_id = newest[invoice.id]
+            body = {**case, "task_id": str(task_id)}
             for index, target in enumerate(self.state.config.reminder_hooks):
                 if targets_for([target], invoice.country, segment):
-                    self.db.add(OutboxMessage(channel="hook", kind="overdue",
-                                              invoice_id=invoice.id,
-                                              recipient=f"{target.type}:{index}",
-                                              payload={"target": index, "body": payload}))
-            self.db.add(InvoiceEvent(invoice_id=invoice.id, kind="handed_to_team",
-                                     data={"task": task.id, "segment": segment}))
+                    self.message(invoice.id, "hook", "overdue", f"{target.type}:{index}",
+                                 {"target": index, "body": body})
+            self.event(invoice.id, "handed_to_team", {"task": task_id, "segment": segment})
 
 
 def advance(batch: _Batch, invoice: Invoice, policy: DunningPolicy,
@@ -199,7 +238,7 @@ def advance(batch: _Batch, invoice: Invoice, policy: DunningPolicy,
     step = next_step(current, policy, today)
     if step is not None:
         _record(batch, invoice, step)
-        current = dunning_state(invoice, today)
+        current = _with_step(current, step, invoice.balance_minor)
     upcoming = next_step_earliest(current, policy)
     if current.paused:
         # A hold ends on a known day or when staff end it; look again the day after.
@@ -210,6 +249,18 @@ def advance(batch: _Batch, invoice: Invoice, policy: DunningPolicy,
     else:
         invoice.next_action_on = max(upcoming[1], today + timedelta(days=1))
     return step
+
+
+def _with_step(current: DunningState, step: Step, balance: int) -> DunningState:
+    """``current`` once ``step`` is taken (what :func:`dunning_state` reads back later)."""
+    if step.kind == "friendly":
+        return dataclasses.replace(current, friendly_sent_on=step.on, balance=balance)
+    if step.kind == "reminder":
+        notice = Notice(number=step.notice_number or 0, sent_on=step.on,
+                        deadline=step.deadline or step.on, fee=step.fee,
+                        channel=current.channel)
+        return dataclasses.replace(current, notices=(*current.notices, notice), balance=balance)
+    return dataclasses.replace(current, handed_to_collection=True, balance=balance)
 
 
 def _accrue_interest(invoice: Invoice, today: date, rate_on: Callable[[date], Any]) -> None:
@@ -225,9 +276,10 @@ def _record(batch: _Batch, invoice: Invoice, step: Step) -> None:
     db, state = batch.db, batch.state
     config = state.config
     customer = invoice.customer
-    invoice.steps.append(DunningStep(kind=step.kind, notice_number=step.notice_number or 0,
-                                     taken_on=step.on, fee_minor=step.fee,
-                                     deadline=step.deadline, channel=invoice.channel))
+    batch.steps.append({"invoice_id": invoice.id, "kind": step.kind,
+                        "notice_number": step.notice_number or 0, "taken_on": step.on,
+                        "fee_minor": step.fee, "deadline": step.deadline,
+                        "channel": invoice.channel})
     if invoice.status == "open":
         invoice.status = "overdue"
     link = (f"{config.public_url.rstrip('/')}{config.url_prefix}/account/invoice/"
@@ -235,35 +287,30 @@ def _record(batch: _Batch, invoice: Invoice, step: Step) -> None:
     base = {"base_url": config.public_url, "locale": customer.locale, "link": link}
     if step.kind == "friendly":
         channel = _friendly_channel(state, invoice)
-        db.add(InvoiceEvent(invoice_id=invoice.id, kind="friendly_contact",
-                            data={"channel": channel}))
-        db.add(OutboxMessage(channel=channel, kind="friendly_reminder", invoice_id=invoice.id,
-                             recipient=customer.phone if channel == "sms" else customer.email,
-                             payload=base))
+        batch.event(invoice.id, "friendly_contact", {"channel": channel})
+        batch.message(invoice.id, channel, "friendly_reminder",
+                      customer.phone if channel == "sms" else customer.email, base)
         batch.overdue.append((invoice, link))
         send_after_commit(db, invoice_overdue, state, invoice_id=invoice.id,
                           number=invoice.number)
     elif step.kind == "reminder":
         invoice.fees_minor += step.fee
-        db.add(InvoiceEvent(invoice_id=invoice.id, kind="reminded", data={
-            "notice": step.notice_number, "fee": step.fee, "channel": invoice.channel,
-            "deadline": step.deadline.isoformat() if step.deadline else None}))
+        deadline = step.deadline.isoformat() if step.deadline else None
+        batch.event(invoice.id, "reminded", {"notice": step.notice_number, "fee": step.fee,
+                                             "channel": invoice.channel, "deadline": deadline})
         if step.fee:
-            db.add(InvoiceEvent(invoice_id=invoice.id, kind="fee_added",
-                                data={"amount": step.fee, "reason": "reminder"}))
-        db.add(OutboxMessage(channel=invoice.channel, kind="reminder", invoice_id=invoice.id,
-                             recipient=customer.email, payload={
-                                 **base, "notice": step.notice_number, "fee": step.fee,
-                                 "deadline": step.deadline.isoformat() if step.deadline else None}))
+            batch.event(invoice.id, "fee_added", {"amount": step.fee, "reason": "reminder"})
+        batch.message(invoice.id, invoice.channel, "reminder", customer.email,
+                      {**base, "notice": step.notice_number, "fee": step.fee,
+                       "deadline": deadline})
         send_after_commit(db, reminder_sent, state, invoice_id=invoice.id,
                           notice=step.notice_number, fee=step.fee)
     else:
         invoice.status = "collection"
-        db.add(InvoiceEvent(invoice_id=invoice.id, kind="handed_to_collection", data={}))
+        batch.event(invoice.id, "handed_to_collection", {})
         for index, _target in enumerate(config.collection_partner):
-            db.add(OutboxMessage(channel="collection", kind="collection",
-                                 invoice_id=invoice.id, recipient=f"partner:{index}",
-                                 payload={**base, "target": index}))
+            batch.message(invoice.id, "collection", "collection", f"partner:{index}",
+                          {**base, "target": index})
         send_after_commit(db, invoice_handed_to_collection, state, invoice_id=invoice.id,
                           number=invoice.number)
 
@@ -271,7 +318,7 @@ def _record(batch: _Batch, invoice: Invoice, step: Step) -> None:
 def _friendly_channel(state: KassaState, invoice: Invoice) -> str:
     chosen = state.config.friendly_channel
     can_sms = bool(invoice.customer.phone and state.config.sms_url)
-    if chosen == "auto":
+    if chosen == "auto" or (chosen == "sms" and not invoice.customer.phone):
         return "sms" if can_sms else "email"
     return chosen
 

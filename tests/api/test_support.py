@@ -29,6 +29,7 @@ def test_support_queue_lists_the_overdue_contact(make_app, db_url: str) -> None:
     tasks = client.get("/kassa/api/v1/support-tasks", headers=KEY).get_json()["tasks"]
     assert len(tasks) == 1
     assert tasks[0]["kind"] == "overdue_contact" and tasks[0]["segment"] == "first_time_late"
+    assert tasks[0]["case"]["task_id"] == str(tasks[0]["id"])
     assert tasks[0]["case"]["customer"]["phone"]
     assert client.get("/kassa/api/v1/support-tasks").status_code == 401
     bad = client.get("/kassa/api/v1/support-tasks?status=maybe", headers=KEY)

@@ -73,6 +73,7 @@ def test_friendly_sms_and_signed_team_hook_with_a_receiver_that_recovers(
     with get_state(app).db.session() as db:
         task = db.scalars(select(SupportTask)).one()
         assert task.payload["invoice"]["number"] == body["invoice"]["number"]
+        assert body["task_id"] == str(task.id)  # the agent can open the task from the hook
     assert "friendly_contact" in kinds(app, invoice_id)
 
 

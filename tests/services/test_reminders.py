@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import date, timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from plugin import get_state
+from plugin.core.dunning import DunningState
 from plugin.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
+from plugin.services import reminders
 from plugin.services.reminders import run_reminders
 from tests.factories import make_invoice
 
@@ -165,3 +169,25 @@ def test_a_run_killed_midway_finishes_on_the_next_run_without_duplicates(app: Fl
         counted = dict(db.execute(select(DunningStep.invoice_id, func.count())
                                   .group_by(DunningStep.invoice_id)).all())
     assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
+
+
+def test_a_step_that_always_conflicts_stops_the_run_instead_of_looping(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unique-key error that no other worker explains (here a history reader that forgets
+    the friendly contact already made) must surface, not be retried for ever."""
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    with app.app_context():
+        run_reminders(get_state(app), today=date(2026, 3, 3))
+    forgetful = reminders.dunning_state
+
+    def forget_the_friendly_contact(invoice: Invoice, today: date) -> DunningState:
+        return dataclasses.replace(forgetful(invoice, today), friendly_sent_on=None)
+
+    monkeypatch.setattr(reminders, "dunning_state", forget_the_friendly_contact)
+    with get_state(app).db.session() as db:
+        db.get(Invoice, invoice_id).next_action_on = date(2026, 3, 3)
+    with app.app_context(), pytest.raises(IntegrityError):
+        run_reminders(get_state(app), today=date(2026, 3, 3))
+    with get_state(app).db.session() as db:
+        assert db.scalar(select(func.count()).select_from(SupportTask)) == 1
+        assert db.scalar(select(func.count()).select_from(DunningStep)) == 1
