@@ -1,8 +1,10 @@
 """``make demo`` and its companions: the demo shop with Kassa on SQLite.
 
 ``python -m demo_shop.run`` (``make demo``) migrates the database, creates a staff user, starts
-the demo mailbox (a real SMTP server on loopback) and serves the shop on 127.0.0.1 with the
-outbox delivering in the background, as ``flask kassa deliver --loop`` would.
+the demo mailbox (a real SMTP server on loopback), the identity broker (a real OpenID Connect
+provider on loopback) and localstripe (the fake Stripe from PyPI, on loopback, for "pay now"),
+and serves the shop on 127.0.0.1 with the outbox delivering in the background, as
+``flask kassa deliver --loop`` would.
 
 ``python -m demo_shop.run remind --days 16`` (``make demo-remind DAYS=16``) runs the reminder
 engine as if it were 16 days from now: the friendly SMS, the support team's hook and later
@@ -11,8 +13,8 @@ the formal reminders go out through the running demo.
 ``python -m demo_shop.run statement`` (``make demo-statement``) writes a camt.053 bank
 statement that pays every open invoice and imports it, as the bank's file would be.
 
-Everything lives in ``demo_shop/instance/`` (the database and a generated key), so each run
-continues where the last one left off.
+Everything lives in ``demo_shop/instance/`` (the database and a generated key; ``--instance``
+names another folder), so each run continues where the last one left off.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Flask, url_for
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
@@ -34,6 +36,8 @@ from plugin.db import StaffUser, migrate
 from .app import create_app
 from .receiver import Receiver, demo_settings, register_receiver
 
+#: The secret localstripe signs its webhooks with, and Kassa checks them with.
+STRIPE_WEBHOOK_SECRET = "whsec_kassa_demo"
 STAFF_EMAIL = "staff@demo.kassa.test"
 STAFF_PASSWORD = "kassa-demo"
 INSTANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance")
@@ -50,10 +54,10 @@ def demo_key(instance: str) -> str:
         return handle.read().strip()
 
 
-def demo_app(port: int, **config: object) -> Flask:
+def demo_app(port: int, instance: str = INSTANCE, **config: object) -> Flask:
     """The demo shop configured as ``make demo`` serves it on ``port``."""
     base_url = f"http://127.0.0.1:{port}"
-    return create_app(INSTANCE, KASSA_ENCRYPTION_KEY=demo_key(INSTANCE),
+    return create_app(instance, KASSA_ENCRYPTION_KEY=demo_key(instance),
                       KASSA_PUBLIC_URL=base_url, **demo_settings(base_url), **config)
 
 
@@ -78,14 +82,20 @@ def deliver_in_background(app: Flask, interval: float = 2.0) -> None:
     threading.Thread(target=loop, name="kassa-outbox", daemon=True).start()
 
 
-def serve(port: int) -> None:
+def serve(port: int, instance: str) -> None:
     from .identity_broker import broker_settings, start_identity_broker
+    from .local_stripe import start_localstripe
     from .mailbox import register_mailbox, start_mailbox
 
     mailbox = start_mailbox()
     broker = start_identity_broker()
-    app = demo_app(port, KASSA_SMTP_HOST="127.0.0.1", KASSA_SMTP_PORT=mailbox.port,
-                   **broker_settings(broker))
+    stripe = start_localstripe()
+    app = demo_app(port, instance, KASSA_SMTP_HOST="127.0.0.1", KASSA_SMTP_PORT=mailbox.port,
+                   **broker_settings(broker),
+                   **stripe.config(KASSA_STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET))
+    with app.test_request_context(base_url=f"http://127.0.0.1:{port}"):
+        stripe.register_webhook(url_for("kassa_payments.stripe_webhook", _external=True),
+                                STRIPE_WEBHOOK_SECRET)
     migrate.upgrade(get_state(app).db)
     seed(app)
     register_mailbox(app, mailbox)
@@ -95,18 +105,20 @@ def serve(port: int) -> None:
     print(f"\n  Demo shop:      {url}\n  Mailbox:        {url}mailbox"
           f"\n  SMS and hooks:  {url}demo/receiver"
           f"\n  Staff login:    {STAFF_EMAIL} / {STAFF_PASSWORD}"
-          "\n  Bank ID (demo): sign in as maija (FI), sven (SE) or kari (NO)\n")
+          "\n  Bank ID (demo): sign in as maija (FI), sven (SE) or kari (NO)"
+          "\n  Pay now (demo): card 4242 4242 4242 4242, any future date and CVC\n")
     try:
         app.run(host="127.0.0.1", port=port, debug=False, threaded=True)
     finally:
+        stripe.stop()
         mailbox.stop()
         broker.shutdown()
 
 
-def remind(port: int, days: int) -> None:
+def remind(port: int, instance: str, days: int) -> None:
     from plugin.services.reminders import run_reminders
 
-    app = demo_app(port)
+    app = demo_app(port, instance)
     migrate.upgrade(get_state(app).db)
     day = date.today() + timedelta(days=days)
     with app.app_context():
@@ -116,18 +128,20 @@ def remind(port: int, days: int) -> None:
           "handed to collection. The running demo delivers them within seconds.")
 
 
-def statement(port: int) -> None:
+def statement(port: int, instance: str) -> None:
     from .statement import pay_open_invoices
 
-    app = demo_app(port)
+    app = demo_app(port, instance)
     migrate.upgrade(get_state(app).db)
-    path, report = pay_open_invoices(app, INSTANCE)
+    path, report = pay_open_invoices(app, instance)
     print(f"Wrote {path} and imported it: {report}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="The Kassa demo shop on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--instance", default=INSTANCE,
+                        help="folder of the demo's database and key (default demo_shop/instance)")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the demo shop (default)")
     later = commands.add_parser("remind", help="run the reminders as if days had passed")
@@ -135,11 +149,11 @@ def main() -> None:
     commands.add_parser("statement", help="import a bank statement paying the open invoices")
     args = parser.parse_args()
     if args.command == "remind":
-        remind(args.port, args.days)
+        remind(args.port, args.instance, args.days)
     elif args.command == "statement":
-        statement(args.port)
+        statement(args.port, args.instance)
     else:
-        serve(args.port)
+        serve(args.port, args.instance)
 
 
 if __name__ == "__main__":
