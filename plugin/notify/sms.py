@@ -145,7 +145,7 @@ def friendly_sms_text(locale: str, shop_name: str, amount_text: str, pay_url: st
         locale,
         N_(
             "Hi! A friendly reminder from %(shop)s: your invoice of "
-            "%(amount)s is now due. Pay easily here: %(url)s. If you have "
+            "%(amount)s is past its due date. Pay easily here: %(url)s. If you have "
             "already paid, thank you and please ignore this message."
         ),
         shop=shop_name,
