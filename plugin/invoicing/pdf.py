@@ -27,7 +27,7 @@ from fpdf.enums import XPos, YPos
 
 from ..config import KassaConfig
 from ..db.models import Invoice, OrderLine
-from ..i18n import format_day, format_money
+from ..i18n import format_day, format_money, format_percent
 from . import PaymentDetails, payment_details, translator
 from .qr import epc_qr_png
 
@@ -246,6 +246,25 @@ def _schedule(pdf: FPDF, family: str, w: _Writer, invoice: Invoice) -> None:
             row.cell(w.text(label), style=style)
             row.cell(w.day(date.fromisoformat(item["due_date"])), style=style)
             row.cell(w.money(int(item["amount"])), style=style)
+    pdf.ln(2)
+    _credit_terms(pdf, family, w, invoice)
+
+
+def _credit_terms(pdf: FPDF, family: str, w: _Writer, invoice: Invoice) -> None:
+    """The plan's rates and totals as the shopper saw them at checkout (the terms snapshot)."""
+    offer = (invoice.agreement.terms or {}).get("offer") or {}
+    if not all(key in offer for key in ("nominal_rate", "apr", "total_cost", "total_payable")):
+        return
+    _ = w.gettext
+    for label, value in (
+        (_("Nominal interest rate"), w.text(format_percent(Decimal(offer["nominal_rate"]),
+                                                           w.locale))),
+        (_("Annual percentage rate (APR)"), w.text(format_percent(Decimal(offer["apr"]),
+                                                                  w.locale))),
+        (_("Total cost of credit"), w.money(int(offer["total_cost"]))),
+        (_("Total amount payable"), w.money(int(offer["total_payable"]))),
+    ):
+        _label_value(pdf, family, w, label, value, size=9)
     pdf.ln(2)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,8 +14,10 @@ from sqlalchemy import select
 
 from plugin import get_state
 from plugin.db import CheckoutSession, Invoice, Order
-from plugin.i18n import catalog, format_money, format_percent
+from plugin.i18n import catalog, format_day, format_money, format_percent
+from plugin.invoicing.pdf import invoice_pdf
 from plugin.services.checkout import session_offers
+from tests.invoicing.support import pdf_text
 
 from .support import (
     CANCEL_URL,
@@ -253,3 +256,31 @@ def test_delivery_channels_are_offered_without_a_default(
     assert response.status_code == 303
     with get_state(app).db.session() as db:
         assert db.scalars(select(Invoice.channel)).all() == ["sms"]
+
+
+def test_the_plan_on_the_page_equals_the_api_and_the_pdf(app: Flask) -> None:
+    """What the shopper confirms (the page), what the storefront reads (GET offers) and what
+    the shopper keeps (the first instalment's PDF) show one plan: rates, totals, schedule."""
+    session_id = open_session(app, total=1249900)
+    client = app.test_client()
+    html = client.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    shown = Page(html).terms["se-12"]
+    api = client.get("/kassa/api/v1/offers?amount=1249900&currency=SEK&country=SE").get_json()
+    offer = next(o for o in api["offers"] if o["id"] == "se-12")
+    assert shown["apr"] == format_percent(Decimal(offer["apr"]), "sv")
+    assert shown["total_cost"] == format_money(offer["total_cost"], "SEK", "sv")
+    assert shown["total_payable"] == format_money(offer["total_payable"], "SEK", "sv")
+    assert shown["monthly_amount"] == format_money(offer["monthly_amount"], "SEK", "sv")
+
+    done = client.post(f"{PREFIX}/{session_id}", data=confirm_form(html, offer="se-12"))
+    assert done.status_code == 303
+    state = get_state(app)
+    with state.db.session() as db:
+        first = db.scalars(select(Invoice).where(Invoice.instalment_number == 1)).one()
+        text = pdf_text(invoice_pdf(first, state.config, "sv"))
+    plain = {key: value.replace("\u00a0", " ") for key, value in shown.items()}
+    assert plain["apr"] in text and plain["nominal_rate"] in text
+    assert plain["total_cost"] in text and plain["total_payable"] in text
+    for item in offer["schedule"]:
+        assert format_day(date.fromisoformat(item["due_date"]), "sv") in text
+        assert format_money(item["amount"], "SEK", "sv").replace("\u00a0", " ") in text
