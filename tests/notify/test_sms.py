@@ -148,7 +148,8 @@ def test_friendly_text_fits_two_segments_in_english() -> None:
         "https://shop.example.com/kassa/pay/eyJpIjoxMDAxfQ.aBcDeFgHiJk",
     )
     assert text.startswith(
-        "Hi! A friendly reminder from Nordic Outdoor Gear: your invoice of €1,234.50 is past its due date."
+        "Hi! A friendly reminder from Nordic Outdoor Gear: your invoice of €1,234.50 is past "
+        "its due date."
     )
     assert "https://shop.example.com/kassa/pay/eyJpIjoxMDAxfQ.aBcDeFgHiJk" in text
     assert len(text) <= MAX_SMS_CHARS == 306
