@@ -17,6 +17,9 @@ process:
     status IN ('open', 'partly_paid', 'overdue') AND next_action_on <= :today``), through the
     raw DBAPI cursor, consumed with ``fetchmany(batch size)``; on PostgreSQL a named
     (server-side) cursor, so that the baseline streams as the run does;
+(a') a second baseline, the book: the same scan without the ``next_action_on`` condition, so
+    every one of the N open invoices is read once (the size of the ledger the run is over;
+    with ``--due-share 1.0`` it reads what (a) reads);
 (b) ``run_reminders(state, today=3.3.2026)`` inside the app context: the friendly step for
     every due invoice, with its real writes (step, support task, e-mail outbox message,
     events). No hooks and no SMS are configured.
@@ -43,9 +46,9 @@ comparison uses the RSS.
 ``--profile`` adds, per database, a run over ``--profile-size`` freshly seeded invoices under
 cProfile with a count of SQL statements by kind, and prints the top entries.
 
-Prints a table (database, N, due rows, scan s, run s, ratio run/scan, invoices/s, memory,
-steps) and, per database, the run's peak memory at the largest size against the smallest:
-memory must not grow with N. Nothing here asserts on time.
+Prints a table (database, N, due rows, scan s, book s, run s, the ratios run/scan and
+run/book, invoices/s, memory, steps) and, per database, the run's peak memory at the largest
+size against the smallest: memory must not grow with N. Nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -129,12 +132,14 @@ def _rss_peak_mb() -> float:
     return peak / MB if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB else
 
 
-def _scan(app: Flask, batch_size: int) -> dict[str, Any]:
+def _scan(app: Flask, batch_size: int, *, due_only: bool = True) -> dict[str, Any]:
+    """The baseline: the due rows (``due_only``) or every open invoice, read once."""
     engine = get_state(app).db.engine
     statuses = ", ".join(f"'{status}'" for status in DUNNING_STATUSES)
     sql = (
         "SELECT id, due_date, amount_minor, paid_minor, status, next_action_on, customer_id "
-        f"FROM kassa_invoices WHERE status IN ({statuses}) AND next_action_on <= {{}}"
+        f"FROM kassa_invoices WHERE status IN ({statuses})"
+        + (" AND next_action_on <= {}" if due_only else "")
     )
     rows = total = 0
     raw = engine.raw_connection()
@@ -142,10 +147,10 @@ def _scan(app: Flask, batch_size: int) -> dict[str, Any]:
         started = time.perf_counter()
         if engine.dialect.name == "postgresql":
             cursor = raw.driver_connection.cursor(name="kassa_bench_scan")  # server-side
-            cursor.execute(sql.format("%s"), (TODAY,))
+            cursor.execute(sql.format("%s"), (TODAY,) if due_only else ())
         else:
             cursor = raw.cursor()
-            cursor.execute(sql.format("?"), (TODAY.isoformat(),))
+            cursor.execute(sql.format("?"), (TODAY.isoformat(),) if due_only else ())
         while batch := cursor.fetchmany(batch_size):
             rows += len(batch)
             total += sum(row[2] - row[3] for row in batch)  # touch every row
@@ -216,6 +221,8 @@ def measure(options: argparse.Namespace) -> int:
         tracemalloc.start()
     if options.measure == "scan":
         result = _scan(app, options.batch_size)
+    elif options.measure == "book":
+        result = _scan(app, options.batch_size, due_only=False)
     else:
         result = _run(app, options.batch_size, options.profile_child)
     result["rss_before_mb"] = before
@@ -308,9 +315,11 @@ def bench_one(kind: str, size: int, options: argparse.Namespace) -> dict[str, An
             scan = child("scan", url, batch)
             traced_scan = child("scan", url, batch, traced=True)
             scan["traced_peak_mb"] = traced_scan["traced_peak_mb"]
+            book = child("book", url, batch)
             print(
                 f"    scan: {scan['seconds']:.2f} s, {scan['rows']:,} rows; traced peak "
-                f"{scan['traced_peak_mb']:.2f} MB ({traced_scan['rows']:,} rows)",
+                f"{scan['traced_peak_mb']:.2f} MB ({traced_scan['rows']:,} rows); book: "
+                f"{book['seconds']:.2f} s, {book['rows']:,} rows",
                 flush=True,
             )
             run = child("run", url, batch)
@@ -333,7 +342,7 @@ def bench_one(kind: str, size: int, options: argparse.Namespace) -> dict[str, An
             f"examined {run['rows']} and took {run['steps']} steps",
             flush=True,
         )
-    return {"database": kind, "size": size, "due": due, "scan": scan, "run": run}
+    return {"database": kind, "size": size, "due": due, "scan": scan, "book": book, "run": run}
 
 
 def _mb(value: float | None) -> str:
@@ -342,7 +351,8 @@ def _mb(value: float | None) -> str:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     header = (
-        f"{'database':<10} {'N':>9} {'due':>9} {'scan s':>8} {'run s':>9} {'run/scan':>9}"
+        f"{'database':<10} {'N':>9} {'due':>9} {'scan s':>8} {'book s':>7} {'run s':>9}"
+        f" {'run/scan':>9} {'run/book':>8}"
         f" {'inv/s':>7} {'scan py MB':>10} {'run py MB':>9} {'scan RSS MB (+grew)':>19}"
         f" {'run RSS MB (+grew)':>18} {'steps':>9}"
     )
@@ -350,14 +360,16 @@ def print_table(results: list[dict[str, Any]]) -> None:
     print(header)
     print("-" * len(header))
     for row in results:
-        scan, run = row["scan"], row["run"]
+        scan, book, run = row["scan"], row["book"], row["run"]
         ratio = run["seconds"] / scan["seconds"] if scan["seconds"] else float("inf")
+        book_ratio = run["seconds"] / book["seconds"] if book["seconds"] else float("inf")
         rate = run["rows"] / run["seconds"] if run["seconds"] else 0.0
         grew = run["rss_peak_mb"] - run["rss_before_mb"]
         scan_grew = scan["rss_peak_mb"] - scan["rss_before_mb"]
         print(
             f"{row['database']:<10} {row['size']:>9,} {row['due']:>9,} {scan['seconds']:>8.2f}"
-            f" {run['seconds']:>9.2f} {ratio:>9.0f} {rate:>7.0f}"
+            f" {book['seconds']:>7.2f} {run['seconds']:>9.2f} {ratio:>9.0f} {book_ratio:>8.1f}"
+            f" {rate:>7.0f}"
             f" {_mb(scan.get('traced_peak_mb')):>10} {_mb(run.get('traced_peak_mb')):>9}"
             f" {scan['rss_peak_mb']:>11.1f} {f'(+{scan_grew:.1f})':>7}"
             f" {run['rss_peak_mb']:>10.1f} {f'(+{grew:.1f})':>7}"
@@ -424,7 +436,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--profile-size", type=int, default=5000)
     # The child side (one measurement in a fresh process).
-    parser.add_argument("--measure", choices=("scan", "run"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=("scan", "book", "run"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--child-traced", action="store_true", help=argparse.SUPPRESS)
