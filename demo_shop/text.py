@@ -33,6 +33,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "not_done": "The payment was not completed.",
         "back": "Back to the shop",
         "expired": "The page expired. Please try again.",
+        "mail_from": "From",
+        "mail_to": "To",
+        "mail_subject": "Subject",
+        "mail_received": "Received",
+        "mail_attachments": "Attachments",
+        "mail_no_subject": "(no subject)",
+        "mail_none": "No messages yet. Buy something on invoice and the "
+                     "invoice e-mail arrives here.",
     },
     "fi": {
         "status_open": "Odottaa maksua",
@@ -62,6 +70,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "not_done": "Maksu jäi kesken.",
         "back": "Takaisin kauppaan",
         "expired": "Sivu on vanhentunut. Yritä uudelleen.",
+        "mail_from": "Lähettäjä",
+        "mail_to": "Vastaanottaja",
+        "mail_subject": "Aihe",
+        "mail_received": "Vastaanotettu",
+        "mail_attachments": "Liitteet",
+        "mail_no_subject": "(ei aihetta)",
+        "mail_none": "Ei vielä viestejä. Osta jotain laskulla, niin lasku "
+                     "saapuu tänne sähköpostina.",
     },
     "sv": {
         "status_open": "Väntar på betalning",
@@ -91,6 +107,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "not_done": "Betalningen slutfördes inte.",
         "back": "Tillbaka till butiken",
         "expired": "Sidan är inte längre giltig. Försök gärna igen.",
+        "mail_from": "Från",
+        "mail_to": "Till",
+        "mail_subject": "Ämne",
+        "mail_received": "Mottaget",
+        "mail_attachments": "Bilagor",
+        "mail_no_subject": "(inget ämne)",
+        "mail_none": "Inga meddelanden ännu. Köp något mot faktura, så "
+                     "kommer fakturamejlet hit.",
     },
     "nb": {
         "status_open": "Venter på betaling",
@@ -120,6 +144,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "not_done": "Betalingen ble ikke fullført.",
         "back": "Tilbake til butikken",
         "expired": "Siden er utløpt. Prøv gjerne igjen.",
+        "mail_from": "Fra",
+        "mail_to": "Til",
+        "mail_subject": "Emne",
+        "mail_received": "Mottatt",
+        "mail_attachments": "Vedlegg",
+        "mail_no_subject": "(uten emne)",
+        "mail_none": "Ingen meldinger ennå. Kjøp noe på faktura, så kommer "
+                     "fakturaen på e-post hit.",
     },
 }
 

@@ -12,6 +12,7 @@ from flask import Flask
 
 import demo_shop
 from demo_shop.mailbox import Mailbox, linkify, register_mailbox, start_mailbox
+from demo_shop.text import shop_text
 
 
 @pytest.fixture
@@ -80,3 +81,22 @@ def test_linkify_escapes_everything_else() -> None:
 def test_mailbox_listens_on_loopback_only() -> None:
     with pytest.raises(ValueError, match="loopback"):
         start_mailbox(host="0.0.0.0")
+
+
+def test_mailbox_speaks_the_shops_language(mailbox: Mailbox) -> None:
+    send(mailbox)
+    client = shop_app(mailbox).test_client()
+    with client.session_transaction() as session:
+        session["country"] = "SE"
+    listing = client.get("/mailbox").get_data(as_text=True)
+    assert "Demobrevlåda" in listing and ">Ämne<" in listing and ">Subject<" not in listing
+    shown = client.get("/mailbox/1").get_data(as_text=True)
+    assert "<dt>Från</dt>" in shown and "<h2>Bilagor</h2>" in shown
+
+
+def test_every_demo_string_exists_in_every_language() -> None:
+    english = shop_text("en")
+    for locale in ("fi", "sv", "nb"):
+        text = shop_text(locale)
+        assert text is not english and set(text) == set(english), locale
+        assert all(value.strip() for value in text.values()), locale
