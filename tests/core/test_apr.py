@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from plugin.core import apr as apr_module
 from plugin.core.apr import (
     apr_percent,
     apr_percent_in_periods,
@@ -240,3 +241,53 @@ def test_an_equation_without_a_root_is_reported() -> None:
     with pytest.raises(CreditError) as caught:
         apr_percent([(Decimal(0), 100)], [(Decimal(0), 300), (Decimal(1), 100)])
     assert caught.value.code == "credit.apr_no_solution"
+
+
+# --- the float pre-solve decides exactly what the Decimal solver decides -------------------
+
+
+def _decimal_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(apr_module, "_round_percent_in_floats", lambda problem: None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    credit=st.integers(1, 10**8),
+    count=st.integers(1, 120),
+    rate_tenths=st.integers(-200, 5000),
+    setup_fee=st.integers(0, 50_000),
+    monthly_fee=st.integers(0, 2_000),
+    last_change=st.integers(-500, 500),
+)
+def test_float_pre_solve_rounds_as_the_decimal_solver(
+    credit: int, count: int, rate_tenths: int, setup_fee: int, monthly_fee: int,
+    last_change: int,
+) -> None:
+    level = max(0, credit * (1000 + rate_tenths) // (1000 * count)) + monthly_fee
+    payments = [level + setup_fee] + [level] * (count - 1)
+    payments[-1] = max(0, payments[-1] + last_change)
+    if sum(payments) <= 0:
+        return
+    fast = apr_percent_of_instalments(credit, payments)
+    with pytest.MonkeyPatch.context() as patch:
+        _decimal_only(patch)
+        assert fast == apr_percent_of_instalments(credit, payments)
+
+
+def test_an_ordinary_plan_is_decided_by_the_float_pre_solve(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # 1 249.90 over 12 months with 2.95 of fees a month: no tie, an everyday APR. Were the
+    # pre-solve to give up on such a plan, every price list would pay the Decimal solver.
+    runs = [(0, 1, -124_990), (1, 11, 11_277), (12, 1, 11_272)]
+    decided = apr_module._round_percent_in_floats(apr_module._AprEquation.on_grid(runs, 12))
+    _decimal_only(monkeypatch)
+    assert decided is not None
+    assert decided == apr_percent_of_instalments(124_990, [11_277] * 11 + [11_272])
+
+
+def test_ties_and_later_drawdowns_are_left_to_the_decimal_solver() -> None:
+    tie = apr_module._AprEquation.on_grid([(0, 1, -20_000), (12, 1, 20_250)], 12)  # 1.25 %
+    assert apr_module._round_percent_in_floats(tie) is None
+    later = apr_module._AprEquation.on_grid([(0, 1, -10_000), (6, 1, -5_000), (12, 1, 16_000)],
+                                            12)
+    assert apr_module._round_percent_in_floats(later) is None
