@@ -16,22 +16,19 @@ to a rounding boundary (``x.x5 %``) that its error could matter, the equation is
 again with at least 60 digits; a value that still sits on the boundary is an exact tie
 and rounds up.
 
-On a grid the rounded APR is first tried in binary floating point (a checkout prices
-several plans for every amount it is asked about): Newton's method on the same equation,
-with a bound on the float's error. Only where the result lies farther from a rounding
-boundary than a hundred times that bound is the rounding taken from it; anywhere else (a
-tie, a tiny or huge APR, any overflow) the Decimal solver decides. Both give the same
-one-decimal APR, which a property test holds them to. Amounts never pass through a float:
-they are exact integers, and the float only locates the root.
+On a grid the rounded APR is first tried in binary floating point
+(:mod:`plugin.core.apr_float`), which answers only where its error bound decides the
+rounding; the Decimal solver decides everything else. Both give the same one-decimal APR,
+which a property test holds them to.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 from itertools import groupby
 
+from plugin.core.apr_float import round_percent_in_floats
 from plugin.core.errors import CreditError
 
 __all__ = [
@@ -377,76 +374,11 @@ def _round_percent(problem: _AprEquation) -> Decimal:
         return percent.quantize(_TENTH, rounding=ROUND_HALF_UP)
 
 
-_EPSILON = 2.0**-52
-#: Float solves only where |1 - discount factor of a period| is at least this (an APR of
-#: roughly 0.1 % and up on a monthly grid), so that the geometric series keeps its digits.
-_FLOAT_MIN_GAP = 1e-4
-_FLOAT_MAX_FORCE = 50.0  # δ; an APR of about 5e23 %: beyond it the Decimal solver works
-
-
 def _round_percent_in_floats(problem: _AprEquation) -> Decimal | None:
-    """The APR rounded to one decimal from a float solve, or None where a float cannot be
-    trusted to decide the rounding (see the module's docstring)."""
-    periods = problem.periods_per_year
-    if periods is None or problem.cost == 0:
+    """The rounded APR from the float pre-solve (:mod:`plugin.core.apr_float`), or None."""
+    if problem.periods_per_year is None or problem.cost == 0:
         return None
-    if any(amount < 0 and first > 0 for first, _, amount in problem.runs):
-        # Only money drawn at the start and repaid later makes f strictly decreasing, with
-        # one root that Newton's method cannot miss; anything else is the bracketing
-        # solver's to decide.
-        return None
-    runs = [(first, count, float(amount)) for first, count, amount in problem.runs]
-    # |a_j| summed over every payment: what the float error of f(δ) scales with.
-    scale = float(sum(abs(amount) * count for _, count, amount in problem.runs))
-    try:
-        force = float(problem._first_guess())
-        for _ in range(50):
-            value, slope, gap = _float_equation(runs, periods, force)
-            if abs(gap) < _FLOAT_MIN_GAP or slope == 0:
-                return None
-            # f(δ) is off by at most ~8 ulps per payment, amplified by 1/gap in the series;
-            # a root found from it by that over |f'(δ)|.
-            noise = 16 * _EPSILON * scale / min(abs(gap), 1.0) / abs(slope)
-            step = value / slope
-            force -= step
-            if abs(force) > _FLOAT_MAX_FORCE:
-                return None
-            if abs(step) <= max(4 * noise, 1e-15 * abs(force)):
-                break  # Newton's next steps would only stir the float's noise
-        else:
-            return None
-        # Where the root can be: within the noise of f and the last step taken.
-        force_error = noise + abs(value) / abs(slope) + abs(step)
-        percent = math.expm1(force) * 100
-        percent_error = 100 * math.exp(force) * force_error + 1e-12 * abs(percent)
-    except (OverflowError, ZeroDivisionError):
-        return None
-    tenths = percent * 10
-    boundary = math.floor(tenths) + 0.5
-    if abs(tenths - boundary) <= 100 * 10 * percent_error:
-        return None
-    return Decimal(math.floor(tenths + 0.5)).scaleb(-1)
-
-
-def _float_equation(
-    runs: list[tuple[int, int, float]], periods: int, force: float
-) -> tuple[float, float, float]:
-    """``(f(δ), f'(δ), 1 - v)`` in floats, ``v`` the discount factor of one period."""
-    factor = math.exp(-force / periods)
-    gap = 1.0 - factor
-    value = slope = 0.0
-    for first, count, amount in runs:
-        head = amount * factor**first if first else amount
-        if count == 1:
-            value += head
-            slope += first * head
-        else:
-            last = factor**count
-            series = (1.0 - last) / gap
-            weighted = (factor - count * last + (count - 1) * last * factor) / (gap * gap)
-            value += head * series
-            slope += head * (first * series + weighted)
-    return value, -slope / periods, gap
+    return round_percent_in_floats(problem.runs, problem.periods_per_year, problem._first_guess)
 
 
 def _near_rounding_boundary(percent: Decimal, force: Decimal, precision: int) -> bool:
