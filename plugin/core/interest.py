@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from plugin.core.errors import KassaError
 from plugin.core.money import round_ratio
@@ -55,7 +56,8 @@ def late_interest(
     Interest runs for the days after ``start`` up to and including ``end``: ``start`` is day
     zero (e.g. the due date, on which payment is still on time) and ``start + 1`` the first
     day that earns interest, so ``end == start`` gives 0. ``annual_rate_on(day)`` returns the
-    annual rate in percent in force on ``day`` and is asked for every day of the period. Each
+    annual rate in percent in force on ``day`` and must depend on the day alone: it is
+    asked for every day of the period, once for all balances over the same period. Each
     day earns ``balance * rate / 100 / 365`` (``/ 366`` for a day in a leap year); the sum is
     exact and rounded once, half up (:data:`decimal.ROUND_HALF_UP`). A balance of 0 or less
     (paid or overpaid) earns nothing.
@@ -74,6 +76,17 @@ def late_interest(
         )
     if balance <= 0:
         return 0
+    exact = balance * _period_rate(start, end, annual_rate_on) / _PERCENT
+    return round_ratio(exact.numerator, exact.denominator, ROUND_HALF_UP)
+
+
+@lru_cache(maxsize=1024)
+def _period_rate(start: date, end: date, annual_rate_on: Callable[[date], Decimal]) -> Fraction:
+    """Σ over the days after ``start`` up to ``end`` of rate / days in the year, exactly.
+
+    The same for every balance: a reminder run asks it once for all the invoices due on
+    one day. ``annual_rate_on`` must depend on its day alone (a rule table does).
+    """
     # Days that share a rate and a year length are summed first: (rate, days in year) -> days.
     days_at: dict[tuple[Decimal | int, int], int] = {}
     day = start
@@ -90,12 +103,10 @@ def late_interest(
             )
         key = (rate, _days_in_year(day.year))
         days_at[key] = days_at.get(key, 0) + 1
-    total = sum(
+    return sum(
         (Fraction(rate) * count / year_length for (rate, year_length), count in days_at.items()),
         Fraction(0),
     )
-    exact = balance * total / _PERCENT
-    return round_ratio(exact.numerator, exact.denominator, ROUND_HALF_UP)
 
 
 def late_interest_rate(country: str, rulebook: RuleBook, on: date) -> Decimal:
