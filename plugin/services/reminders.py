@@ -157,7 +157,7 @@ class _Batch:
     """One batch's session and the rows its steps write.
 
     Steps, events and outbox messages are collected as plain rows and written at the end of
-    the batch in one multi-row INSERT per table, and the invoices' changed columns in one
+    the batch in one executemany INSERT per table, and the invoices' changed columns in one
     executemany UPDATE: the unit of work would cost more than the SQL itself. The session
     does not autoflush during a batch; the invoices leave it once written.
     """
