@@ -216,7 +216,7 @@ class _Batch:
             case["invoice"]["link"] = link
             cases.append((invoice, case, segment_for(late, before)))
         # The task keeps the case without its own id (the row has it); the hooks carry it.
-        self.db.execute(insert(SupportTask), [
+        self.db.execute(insert(SupportTask.__table__), [
             {"invoice_id": invoice.id, "customer_id": invoice.customer_id,
              "kind": "overdue_contact", "segment": segment, "payload": case,
              "due_at": self.now + TASK_SLA} for invoice, case, segment in cases])
