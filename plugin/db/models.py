@@ -19,6 +19,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -153,6 +154,7 @@ class Invoice(Base):
     """An invoice (or one instalment's invoice) with its national payment reference."""
 
     __tablename__ = "kassa_invoices"
+    __table_args__ = (Index("ix_kassa_invoices_next_look", "next_action_on", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
@@ -177,8 +179,8 @@ class Invoice(Base):
     interest_through: Mapped[date | None] = mapped_column(Date)
     #: The earliest day the reminder engine has something to do for this invoice; None when
     #: nothing is planned (paid, on hold, handed to collection). The daily run reads only
-    #: invoices whose day has come, through this index.
-    next_action_on: Mapped[date | None] = mapped_column(Date, index=True)
+    #: invoices whose day has come, in (next_action_on, id) order through its index.
+    next_action_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agreement: Mapped[Agreement] = relationship(back_populates="invoices")

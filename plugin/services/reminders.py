@@ -7,9 +7,10 @@ interest up to date, queues the messages in the outbox in the same transaction, 
 the invoice's next look (``Invoice.next_action_on``), so that a daily run reads only the
 invoices that need it.
 
-The run goes through invoices in id order in batches with constant memory. On PostgreSQL
-each batch is claimed with ``FOR UPDATE SKIP LOCKED``: several workers at once never take
-the same invoice. A run that is killed midway simply continues the next time.
+The run goes through the invoices in (``next_action_on``, id) order, in batches of constant
+memory, each batch one range of that index. On PostgreSQL each batch is claimed with
+``FOR UPDATE SKIP LOCKED``: several workers at once never take the same invoice. A run that
+is killed midway simply continues the next time.
 """
 
 from __future__ import annotations
@@ -20,16 +21,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from ..core.dunning import DunningPolicy, DunningState, Notice, Step, next_step, next_step_earliest
 from ..core.interest import late_interest, late_interest_rates
+from ..db.bulk import insert_rows, update_rows
 from ..db.models import (
+    Customer,
     DunningStep,
     Invoice,
     InvoiceEvent,
+    InvoiceHold,
     OutboxMessage,
     SupportTask,
     utcnow,
@@ -78,14 +82,16 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
     policies: dict[tuple[str, bool], DunningPolicy] = {}
     rates = {country: late_interest_rates(country, state.config.rulebook)
              for country in state.config.countries}
-    last_id = 0
+    after: tuple[date, int] | None = None
     conflict: tuple[list[int], IntegrityError] | None = None
     while True:
         taken: dict[str, int] = {}
         try:
             with state.db.session() as db, db.no_autoflush:
-                invoices = _claim_batch(db, today, last_id, batch_size)
+                invoices = _claim_batch(db, today, after, batch_size)
                 claimed = [invoice.id for invoice in invoices]
+                # Read before the steps move it: where the next batch starts.
+                last_key = (invoices[-1].next_action_on, invoices[-1].id) if invoices else after
                 if conflict is not None and conflict[0] == claimed:
                     # Nobody took a step of the batch that failed: not another worker.
                     raise conflict[1]
@@ -109,7 +115,7 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
         conflict = None
         if not claimed:
             break
-        last_id = claimed[-1]
+        after = last_key
         report.examined += len(claimed)
         for kind, count in taken.items():
             report.steps[kind] += count
@@ -118,22 +124,96 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
     return report
 
 
-def _claim_batch(db: Session, today: date, after_id: int, size: int) -> list[Invoice]:
-    """The next invoices due a look, locked for this worker where the database can."""
+@dataclass(slots=True)
+class DueCustomer:
+    """The customer fields the run's messages and the team's case need."""
+
+    name: str
+    email: str
+    phone: str | None
+    locale: str
+
+
+@dataclass(slots=True)
+class DueInvoice:
+    """An invoice as the run reads and changes it: plain columns, its customer, and its steps
+    and holds as rows (``kind``, ``notice_number``, ``taken_on``, ...; ``starts_on``,
+    ``ends_on``). The run reads these with Core queries and writes the changed columns back
+    itself: for a batch of invoices that are each read once and written once, the ORM's
+    identity map and attribute tracking would cost more than the SQL."""
+
+    id: int
+    number: str
+    customer_id: int
+    reference: str
+    channel: str
+    country: str
+    currency: str
+    amount_minor: int
+    fees_minor: int
+    interest_minor: int
+    paid_minor: int
+    due_date: date
+    status: str
+    reminder_fee_agreed: bool
+    interest_through: date | None
+    next_action_on: date | None
+    customer: DueCustomer
+    steps: list[Any] = field(default_factory=list)
+    holds: list[Any] = field(default_factory=list)
+
+    @property
+    def balance_minor(self) -> int:
+        """What is still to pay, as :attr:`Invoice.balance_minor` counts it."""
+        return self.amount_minor + self.fees_minor + self.interest_minor - self.paid_minor
+
+
+_INVOICES = Invoice.__table__.c
+_CUSTOMERS = Customer.__table__.c
+_DUE_COLUMNS = [_INVOICES[name] for name in (
+    "id", "number", "customer_id", "reference", "channel", "country", "currency",
+    "amount_minor", "fees_minor", "interest_minor", "paid_minor", "due_date", "status",
+    "reminder_fee_agreed", "interest_through", "next_action_on")]
+_DUE_CUSTOMER = [_CUSTOMERS.name, _CUSTOMERS.email, _CUSTOMERS.phone, _CUSTOMERS.locale]
+_STEPS = DunningStep.__table__.c
+_HOLDS = InvoiceHold.__table__.c
+
+
+def _claim_batch(db: Session, today: date, after: tuple[date, int] | None,
+                 size: int) -> list[DueInvoice]:
+    """The next invoices due a look after the key ``after`` (their ``next_action_on`` and
+    id), in that order: one range of ``ix_kassa_invoices_next_look``. Locked for this worker
+    where the database can."""
     query = (
-        select(Invoice)
-        .where(Invoice.next_action_on <= today, Invoice.id > after_id,
-               Invoice.status.in_(DUNNING_STATUSES))
-        .order_by(Invoice.id).limit(size)
-        .options(selectinload(Invoice.steps), selectinload(Invoice.holds),
-                 selectinload(Invoice.customer))
+        select(*_DUE_COLUMNS, *_DUE_CUSTOMER)
+        .join_from(Invoice.__table__, Customer.__table__, _INVOICES.customer_id == _CUSTOMERS.id)
+        # ``status || ''`` keeps SQLite, which has no statistics to go by, from reading
+        # through the status index instead: nearly every invoice of a book is open.
+        .where(_INVOICES.next_action_on <= today,
+               _INVOICES.status.concat("").in_(DUNNING_STATUSES))
+        .order_by(_INVOICES.next_action_on, _INVOICES.id).limit(size)
     )
+    if after is not None:
+        query = query.where(tuple_(_INVOICES.next_action_on, _INVOICES.id) > tuple_(*after))
     if db.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=Invoice)
-    return list(db.scalars(query).all())
+        query = query.with_for_update(skip_locked=True, of=Invoice.__table__)
+    split = len(_DUE_COLUMNS)
+    invoices = {row[0]: DueInvoice(*row[:split], customer=DueCustomer(*row[split:]))
+                for row in db.execute(query)}
+    if invoices:
+        ids = list(invoices)
+        for row in db.execute(select(_STEPS.invoice_id, _STEPS.kind, _STEPS.notice_number,
+                                     _STEPS.taken_on, _STEPS.fee_minor, _STEPS.deadline,
+                                     _STEPS.channel)
+                              .where(_STEPS.invoice_id.in_(ids)).order_by(_STEPS.id)):
+            invoices[row.invoice_id].steps.append(row)
+        for row in db.execute(select(_HOLDS.invoice_id, _HOLDS.starts_on, _HOLDS.ends_on)
+                              .where(_HOLDS.invoice_id.in_(ids)).order_by(_HOLDS.id)):
+            invoices[row.invoice_id].holds.append(row)
+    return list(invoices.values())
 
 
-def dunning_state(invoice: Invoice, today: date) -> DunningState:
+def dunning_state(invoice: DueInvoice, today: date) -> DunningState:
     """The invoice's reminder history as the policy sees it."""
     friendly = next((s.taken_on for s in invoice.steps if s.kind == "friendly"), None)
     notices = tuple(
@@ -156,10 +236,10 @@ def dunning_state(invoice: Invoice, today: date) -> DunningState:
 class _Batch:
     """One batch's session and the rows its steps write.
 
-    Steps, events and outbox messages are collected as plain rows and written at the end of
-    the batch in one executemany INSERT per table, and the invoices' changed columns in one
-    executemany UPDATE: the unit of work would cost more than the SQL itself. The session
-    does not autoflush during a batch; the invoices leave it once written.
+    Steps, events, tasks and outbox messages are collected as plain rows and written at the
+    end of the batch, each table's rows in one go, and the invoices' changed columns with one
+    UPDATE (:mod:`plugin.db.bulk`: COPY and ``unnest`` on PostgreSQL, executemany on SQLite).
+    The unit of work would cost more than the SQL itself.
     """
 
     db: Session
@@ -167,7 +247,7 @@ class _Batch:
     today: date
     now: datetime
     #: Overdue invoices for the team, with the link their messages carry.
-    overdue: list[tuple[Invoice, str]] = field(default_factory=list)
+    overdue: list[tuple[DueInvoice, str]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
@@ -182,25 +262,19 @@ class _Batch:
         self.outbox.append({"invoice_id": invoice_id, "channel": channel, "kind": kind,
                             "recipient": recipient, "payload": payload})
 
-    def write(self, invoices: list[Invoice]) -> None:
+    def write(self, invoices: list[DueInvoice]) -> None:
         """Hand the overdue invoices to the team, then write every row of the batch.
 
         The steps go first: their unique key is what stops a second worker (on SQLite,
         without row locks) from taking a step twice, and its error rolls the batch back.
         """
-        if self.steps:
-            self.db.execute(insert(DunningStep.__table__), self.steps)
+        insert_rows(self.db, DunningStep.__table__, self.steps)
         self._hand_to_team()
-        for model, rows in ((InvoiceEvent, self.events), (OutboxMessage, self.outbox)):
-            if rows:
-                self.db.execute(insert(model.__table__), rows)
-        if invoices:
-            self.db.execute(_INVOICE_UPDATE, [
-                {"invoice_id": invoice.id, **{name: getattr(invoice, name)
-                                               for name in _RUN_CHANGES}}
-                for invoice in invoices])
-            for invoice in invoices:  # written: the commit must not write them again
-                self.db.expunge(invoice)
+        insert_rows(self.db, InvoiceEvent.__table__, self.events)
+        insert_rows(self.db, OutboxMessage.__table__, self.outbox)
+        update_rows(self.db, Invoice.__table__, "id", [
+            {"id": invoice.id, **{name: getattr(invoice, name) for name in _RUN_CHANGES}}
+            for invoice in invoices])
 
     def _hand_to_team(self) -> None:
         """A task in Kassa's own support queue and a hook to every matching team target,
@@ -216,7 +290,7 @@ class _Batch:
             case["invoice"]["link"] = link
             cases.append((invoice, case, segment_for(late, before)))
         # The task keeps the case without its own id (the row has it); the hooks carry it.
-        self.db.execute(insert(SupportTask.__table__), [
+        insert_rows(self.db, SupportTask.__table__, [
             {"invoice_id": invoice.id, "customer_id": invoice.customer_id,
              "kind": "overdue_contact", "segment": segment, "payload": case,
              "due_at": self.now + TASK_SLA} for invoice, case, segment in cases])
@@ -239,14 +313,9 @@ class _Batch:
 
 #: The invoice columns a run changes (status, fees, interest, the next look).
 _RUN_CHANGES = ("status", "fees_minor", "interest_minor", "interest_through", "next_action_on")
-_INVOICE_UPDATE = (
-    update(Invoice.__table__)
-    .where(Invoice.__table__.c.id == bindparam("invoice_id"))
-    .values({name: bindparam(name) for name in _RUN_CHANGES})
-)
 
 
-def advance(batch: _Batch, invoice: Invoice, policy: DunningPolicy,
+def advance(batch: _Batch, invoice: DueInvoice, policy: DunningPolicy,
             rate_on: Callable[[date], Any]) -> Step | None:
     """Take ``invoice``'s step for the batch's day (if any) and plan its next look."""
     today = batch.today
@@ -280,7 +349,7 @@ def _with_step(current: DunningState, step: Step, balance: int) -> DunningState:
     return dataclasses.replace(current, handed_to_collection=True, balance=balance)
 
 
-def _accrue_interest(invoice: Invoice, today: date, rate_on: Callable[[date], Any]) -> None:
+def _accrue_interest(invoice: DueInvoice, today: date, rate_on: Callable[[date], Any]) -> None:
     """Late-payment interest on the unpaid principal from the due date up to ``today``."""
     if today <= invoice.due_date:
         return
@@ -289,7 +358,7 @@ def _accrue_interest(invoice: Invoice, today: date, rate_on: Callable[[date], An
     invoice.interest_through = today
 
 
-def _record(batch: _Batch, invoice: Invoice, step: Step) -> None:
+def _record(batch: _Batch, invoice: DueInvoice, step: Step) -> None:
     db, state = batch.db, batch.state
     config = state.config
     customer = invoice.customer
@@ -332,7 +401,7 @@ def _record(batch: _Batch, invoice: Invoice, step: Step) -> None:
                           number=invoice.number)
 
 
-def _friendly_channel(state: KassaState, invoice: Invoice) -> str:
+def _friendly_channel(state: KassaState, invoice: DueInvoice) -> str:
     chosen = state.config.friendly_channel
     can_sms = bool(invoice.customer.phone and state.config.sms_url)
     if chosen == "auto" or (chosen == "sms" and not invoice.customer.phone):
@@ -340,7 +409,7 @@ def _friendly_channel(state: KassaState, invoice: Invoice) -> str:
     return chosen
 
 
-def _payment_history(db: Session, invoices: list[Invoice]) -> dict[int, tuple[int, int]]:
+def _payment_history(db: Session, invoices: list[DueInvoice]) -> dict[int, tuple[int, int]]:
     """For each invoice: how many invoices its customer had before it, and how many of those
     went overdue (had a friendly contact); one query for the whole batch."""
     earlier = aliased(Invoice)
@@ -355,7 +424,7 @@ def _payment_history(db: Session, invoices: list[Invoice]) -> dict[int, tuple[in
     return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
-def _overdue_case(state: KassaState, invoice: Invoice, before: int, late: int) -> OverdueCase:
+def _overdue_case(state: KassaState, invoice: DueInvoice, before: int, late: int) -> OverdueCase:
     customer = invoice.customer
     return OverdueCase(
         invoice_number=invoice.number, amount_minor=invoice.amount_minor,
