@@ -175,9 +175,13 @@ def seed_invoices(
                 connection.commit()
             if sqlite:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                connection.commit()
             else:
-                connection.exec_driver_sql("ANALYZE")
-            connection.commit()
+                # A book in use has been vacuumed: hint bits and the visibility map set, so
+                # that the first reader does not write them (VACUUM needs autocommit).
+                connection.commit()
+                connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "VACUUM ANALYZE")
     finally:
         engine.dispose()
     return SeedReport(

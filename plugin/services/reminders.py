@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..core.dunning import DunningPolicy, DunningState, Notice, Step, next_step, next_step_earliest
 from ..core.interest import late_interest, late_interest_rates
-from ..db.bulk import insert_rows, update_rows
+from ..db.bulk import among, insert_rows, update_rows
 from ..db.models import (
     Customer,
     DunningStep,
@@ -199,16 +199,18 @@ def _claim_batch(db: Session, today: date, after: tuple[date, int] | None,
         query = query.with_for_update(skip_locked=True, of=Invoice.__table__)
     split = len(_DUE_COLUMNS)
     invoices = {row[0]: DueInvoice(*row[:split], customer=DueCustomer(*row[split:]))
-                for row in db.execute(query)}
+                for row in db.execute(query).all()}
     if invoices:
         ids = list(invoices)
         for row in db.execute(select(_STEPS.invoice_id, _STEPS.kind, _STEPS.notice_number,
                                      _STEPS.taken_on, _STEPS.fee_minor, _STEPS.deadline,
                                      _STEPS.channel)
-                              .where(_STEPS.invoice_id.in_(ids)).order_by(_STEPS.id)):
+                              .where(among(db, _STEPS.invoice_id, ids))
+                              .order_by(_STEPS.id)):
             invoices[row.invoice_id].steps.append(row)
         for row in db.execute(select(_HOLDS.invoice_id, _HOLDS.starts_on, _HOLDS.ends_on)
-                              .where(_HOLDS.invoice_id.in_(ids)).order_by(_HOLDS.id)):
+                              .where(among(db, _HOLDS.invoice_id, ids))
+                              .order_by(_HOLDS.id)):
             invoices[row.invoice_id].holds.append(row)
     return list(invoices.values())
 
@@ -298,7 +300,8 @@ class _Batch:
         # an invoice is handed over once, so its newest overdue task is the one just written.
         newest = dict(self.db.execute(
             select(SupportTask.invoice_id, func.max(SupportTask.id))
-            .where(SupportTask.invoice_id.in_([invoice.id for invoice, _, _ in cases]),
+            .where(among(self.db, SupportTask.invoice_id,
+                         [invoice.id for invoice, _, _ in cases]),
                    SupportTask.kind == "overdue_contact")
             .group_by(SupportTask.invoice_id)).all())
         for invoice, case, segment in cases:
@@ -418,7 +421,7 @@ def _payment_history(db: Session, invoices: list[DueInvoice]) -> dict[int, tuple
     rows = db.execute(
         select(Invoice.id, func.count(earlier.id), func.count(earlier.id).filter(went_overdue))
         .join(earlier, (earlier.customer_id == Invoice.customer_id) & (earlier.id < Invoice.id))
-        .where(Invoice.id.in_([invoice.id for invoice in invoices]))
+        .where(among(db, Invoice.id, [invoice.id for invoice in invoices]))
         .group_by(Invoice.id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2])) for row in rows}

@@ -8,7 +8,6 @@ Connect provider on loopback (oidc-provider-mock).
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -26,21 +25,12 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from plugin import get_state
 from plugin.db import CheckoutSession, Customer, Invoice, Order
 from plugin.i18n import format_money, format_percent
+from tests.browser.conftest import ARTIFACTS
 from tests.checkout.support import count, open_session
 from tests.oidc_server import OidcProvider, ignore_provider_warnings
 
 pytestmark = [pytest.mark.browser, ignore_provider_warnings]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SUBMIT = "form.kassa-checkout > button[type=submit]:not([formaction])"
 
 
@@ -91,17 +81,6 @@ def with_shop_pages(app: Flask) -> Flask:
         )
 
     return app
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no system Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

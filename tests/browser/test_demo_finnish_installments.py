@@ -12,12 +12,11 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from demo_shop.app import DEMO_API_KEY, create_app
@@ -29,6 +28,7 @@ from plugin.db import Invoice, migrate
 from plugin.i18n import format_money, format_percent
 from plugin.notify.outbox import deliver_pending
 from tests import localstripe_server as stand_in
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import TEST_KEY
 from tests.localstripe_server import LocalStripe
 from tests.payments.support import WEBHOOK_PATH, WEBHOOK_SECRET, wait_for
@@ -37,9 +37,6 @@ pytestmark = pytest.mark.browser
 localstripe_server = stand_in.localstripe_server
 localstripe = stand_in.localstripe
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SUBMIT = "form.kassa-checkout > button[type=submit]:not([formaction])"
 
 
@@ -74,63 +71,61 @@ def demo(db_url: str, tmp_path: Any, localstripe: LocalStripe) -> Iterator[dict[
         get_state(app).db.dispose()
 
 
-def test_finnish_twelve_month_purchase_paid_with_pay_now(demo: dict[str, Any]) -> None:
+def test_finnish_twelve_month_purchase_paid_with_pay_now(demo: dict[str, Any],
+                                                         chromium: Any) -> None:
     app, base = demo["app"], demo["base"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 390, "height": 844})
-            page.set_default_timeout(15000)
-            page.goto(f"{base}/?country=FI")
-            page.click("button[data-sku=lamp]")  # 349,00 €
-            page.click("#pay-with-kassa")
-            page.wait_for_url(re.compile(r"/kassa/checkout/cs_"))
-            assert page.get_attribute("html", "lang") == "fi"
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{base}/?country=FI")
+        page.click("button[data-sku=lamp]")  # 349,00 €
+        page.click("#pay-with-kassa")
+        page.wait_for_url(re.compile(r"/kassa/checkout/cs_"))
+        assert page.get_attribute("html", "lang") == "fi"
 
-            offers = requests.get(f"{base}/kassa/api/v1/offers", timeout=10, params={
-                "amount": 34900, "currency": "EUR", "country": "FI"}).json()["offers"]
-            twelve = next(o for o in offers if o["months"] == 12)
-            plan = page.locator(f"li[data-offer='{twelve['id']}']")
-            assert plan.locator("dd[data-term=apr]").inner_text() == format_percent(
-                Decimal(twelve["apr"]), "fi")
-            assert plan.locator("dd[data-term=total_payable]").inner_text() == format_money(
-                twelve["total_payable"], "EUR", "fi")
+        offers = requests.get(f"{base}/kassa/api/v1/offers", timeout=10, params={
+            "amount": 34900, "currency": "EUR", "country": "FI"}).json()["offers"]
+        twelve = next(o for o in offers if o["months"] == 12)
+        plan = page.locator(f"li[data-offer='{twelve['id']}']")
+        assert plan.locator("dd[data-term=apr]").inner_text() == format_percent(
+            Decimal(twelve["apr"]), "fi")
+        assert plan.locator("dd[data-term=total_payable]").inner_text() == format_money(
+            twelve["total_payable"], "EUR", "fi")
 
-            page.check(f"#offer-{twelve['id']}")
-            page.click("button[formaction$='/identify']")
-            page.fill("input[name=sub]", "maija")
-            page.click("button:has-text('Authorize')")
-            page.wait_for_url(re.compile(r"/kassa/checkout/cs_[^/]+$"))
-            expect(page.locator("[data-kassa-verified]")).to_contain_text("Maija Meikäläinen")
-            page.check("#consent")
-            page.click(SUBMIT)
-            page.wait_for_url(re.compile(r"/thanks"))
-            page.screenshot(path=str(ARTIFACTS / "demo-fi-installments.png"), full_page=True)
+        page.check(f"#offer-{twelve['id']}")
+        page.click("button[formaction$='/identify']")
+        page.fill("input[name=sub]", "maija")
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url(re.compile(r"/kassa/checkout/cs_[^/]+$"))
+        expect(page.locator("[data-kassa-verified]")).to_contain_text("Maija Meikäläinen")
+        page.check("#consent")
+        page.click(SUBMIT)
+        page.wait_for_url(re.compile(r"/thanks"))
+        page.screenshot(path=str(ARTIFACTS / "demo-fi-installments.png"), full_page=True)
 
-            state = get_state(app)
-            with app.app_context():
-                deliver_pending(state, now=datetime.now(UTC))
-            mail = demo["mailbox"].messages()[-1]
-            pdf = next(a for a in mail.attachments if a.filename.endswith(".pdf"))
-            assert pdf.data.startswith(b"%PDF")
-            with state.db.session() as db:
-                first = db.query(Invoice).filter(Invoice.instalment_number == 1).one()
-                number, amount = first.number, first.amount_minor
-            assert amount == twelve["schedule"][0]["amount"]
+        state = get_state(app)
+        with app.app_context():
+            deliver_pending(state, now=datetime.now(UTC))
+        mail = demo["mailbox"].messages()[-1]
+        pdf = next(a for a in mail.attachments if a.filename.endswith(".pdf"))
+        assert pdf.data.startswith(b"%PDF")
+        with state.db.session() as db:
+            first = db.query(Invoice).filter(Invoice.instalment_number == 1).one()
+            number, amount = first.number, first.amount_minor
+        assert amount == twelve["schedule"][0]["amount"]
 
-            link = re.search(r"http://\S+/kassa/account/invoice/\S+", mail.text).group(0)
-            page.goto(link.replace("?via=email", ""))
-            page.click("a[href*='/kassa/pay/']")
-            card = page.locator("#kassa-card")
-            for field, value in (("number", "4242424242424242"), ("exp_month", "12"),
-                                 ("exp_year", "30"), ("cvc", "123"), ("postal_code", "00100")):
-                card.locator(f'input[placeholder="{field}"]').fill(value)
-            page.click("#kassa-pay-button")
-            page.wait_for_url(re.compile(r"/done"))
-        finally:
-            browser.close()
+        link = re.search(r"http://\S+/kassa/account/invoice/\S+", mail.text).group(0)
+        page.goto(link.replace("?via=email", ""))
+        page.click("a[href*='/kassa/pay/']")
+        card = page.locator("#kassa-card")
+        for field, value in (("number", "4242424242424242"), ("exp_month", "12"),
+                             ("exp_year", "30"), ("cvc", "123"), ("postal_code", "00100")):
+            card.locator(f'input[placeholder="{field}"]').fill(value)
+        page.click("#kassa-pay-button")
+        page.wait_for_url(re.compile(r"/done"))
+    finally:
+        context.close()
 
     headers = {"Authorization": f"Bearer {DEMO_API_KEY}"}
     paid = wait_for(lambda: requests.get(f"{base}/kassa/api/v1/invoices/{number}",

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from plugin.services.links import invoice_token
 from tests import localstripe_server as stand_in
+from tests.browser.conftest import ARTIFACTS
 from tests.factories import make_invoice
 from tests.localstripe_server import LocalStripe
 from tests.payments.support import WEBHOOK_PATH, WEBHOOK_SECRET, LiveApp, load_invoice, wait_for
@@ -30,33 +31,20 @@ pytestmark = pytest.mark.browser
 localstripe_server = stand_in.localstripe_server
 localstripe = stand_in.localstripe
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
 
 def test_a_shopper_pays_an_invoice_by_card(
-    make_app: Callable[..., Flask], db_url: str, localstripe: LocalStripe
+    make_app: Callable[..., Flask], db_url: str, localstripe: LocalStripe, chromium: Any
 ) -> None:
     app = make_app(db_url, **localstripe.config(KASSA_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET))
     invoice_id = make_invoice(app, amount=12990)
     with app.test_request_context():
         path = f"/kassa/pay/{invoice_token(invoice_id)}"
-    ARTIFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
 
-    with LiveApp(app) as live, sync_playwright() as playwright:
+    with LiveApp(app) as live:
         localstripe.register_webhook(live.url + WEBHOOK_PATH, WEBHOOK_SECRET)
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport={"width": 390, "height": 844})
         try:
-            context = browser.new_context(viewport={"width": 390, "height": 844})
             page = context.new_page()
             page.set_default_timeout(15000)
             page.on("pageerror", lambda error: problems.append(str(error)))
@@ -93,9 +81,8 @@ def test_a_shopper_pays_an_invoice_by_card(
             page.goto(f"{live.url}{path}/done?lang=en")
             expect(page.get_by_text("This invoice is paid. Thank you!")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "pay-now.png"), full_page=True)
-            context.close()
         finally:
-            browser.close()
+            context.close()
 
     invoice = load_invoice(app, invoice_id)
     assert invoice.balance_minor == 0
