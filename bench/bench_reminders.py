@@ -4,7 +4,7 @@ Run from the project root::
 
     .venv/bin/python bench/bench_reminders.py [--sizes 20000,100000]
         [--databases sqlite,postgresql] [--due-share 1.0] [--batch-size 500]
-        [--repeat 3] [--traced] [--profile] [--profile-size 5000]
+        [--repeat 3] [--runs 1] [--traced] [--profile] [--profile-size 5000]
 
 For each database (SQLite in a temporary file; PostgreSQL in a database ``kassa_bench``
 created and dropped on the server of ``KASSA_TEST_DATABASE_URL``) and each size N, the bench
@@ -22,7 +22,9 @@ process:
     every one of the N open invoices is read once (the size of the ledger the run is over;
     with ``--due-share 1.0`` it reads what (a) reads);
 Each baseline is measured ``--repeat`` times (default 3) and the fastest kept: a baseline
-that is slow by accident (another process on the machine) would flatter the ratio.
+that is slow by accident (another process on the machine) would flatter the ratio. With
+``--runs N`` the run too is measured N times, each over a fresh copy of the seeded database
+(``kassa_bench_run`` on PostgreSQL), and the fastest kept.
 
 (b) ``run_reminders(state, today=3.3.2026)`` inside the app context: the friendly step for
     every due invoice, with its real writes (step, support task, e-mail outbox message,
@@ -95,6 +97,7 @@ from plugin.services.reminders import DUNNING_STATUSES, run_reminders  # noqa: E
 DUE = date(2026, 3, 2)
 TODAY = DUE + timedelta(days=1)
 TRACED_COPY = "kassa_bench_traced"
+RUN_COPY = "kassa_bench_run"
 MB = 1024 * 1024
 
 
@@ -274,15 +277,15 @@ def child(
 # -- the bench ---------------------------------------------------------------------------------
 
 
-def _copy_database(kind: str, url: str) -> str:
-    """A copy of the seeded database for the traced run; its URL."""
+def _copy_database(kind: str, url: str, name: str = TRACED_COPY) -> str:
+    """A copy ``name`` of the seeded database, taken before anything ran; its URL."""
     if kind == "sqlite":
         source = Path(make_url(url).database or "")
-        target = source.with_name(f"{TRACED_COPY}.sqlite3")
+        target = source.with_name(f"{name}.sqlite3")
         shutil.copyfile(source, target)  # checkpointed by the seeding: no -wal to copy
         return f"sqlite:///{target}"
-    create_postgres_database(TRACED_COPY, template=make_url(url).database)
-    return make_url(url).set(database=TRACED_COPY).render_as_string(hide_password=False)
+    create_postgres_database(name, template=make_url(url).database)
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_copy(kind: str, url: str) -> None:
@@ -290,7 +293,16 @@ def _drop_copy(kind: str, url: str) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{make_url(url).database}{suffix}").unlink(missing_ok=True)
     else:
-        drop_postgres_database(TRACED_COPY)
+        drop_postgres_database(make_url(url).database or "")
+
+
+def _run_on_copy(kind: str, url: str, batch: int) -> dict[str, Any]:
+    """One run over a fresh copy of the seeded database (which stays as it was)."""
+    copy = _copy_database(kind, url, RUN_COPY)
+    try:
+        return child("run", copy, batch)
+    finally:
+        _drop_copy(kind, copy)
 
 
 def prepare(kind: str, url: str, size: int, due_share: float) -> int:
@@ -337,7 +349,9 @@ def bench_one(kind: str, size: int, options: argparse.Namespace) -> dict[str, An
                 f"{book['seconds']:.2f} s, {book['rows']:,} rows",
                 flush=True,
             )
-            run = child("run", url, batch)
+            # --runs: the fastest of that many runs, each but the last over a fresh copy.
+            runs = [_run_on_copy(kind, url, batch) for _ in range(options.runs - 1)]
+            run = _fastest([*runs, child("run", url, batch)])
             print(f"    run:  {run['seconds']:.2f} s, {run['steps']:,} steps", flush=True)
             if copy:
                 traced = child("run", copy, batch, traced=True)
@@ -444,6 +458,13 @@ def main(argv: list[str]) -> int:
         type=int,
         default=3,
         help="measure each baseline this many times and keep the fastest (default 3)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="measure the run this many times, each on a fresh copy of the seeded database, "
+        "and keep the fastest (default 1)",
     )
     parser.add_argument(
         "--traced",
