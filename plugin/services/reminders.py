@@ -170,11 +170,10 @@ class DueInvoice:
 
 _INVOICES = Invoice.__table__.c
 _CUSTOMERS = Customer.__table__.c
-_DUE_COLUMNS = [_INVOICES[name] for name in (
-    "id", "number", "customer_id", "reference", "channel", "country", "currency",
-    "amount_minor", "fees_minor", "interest_minor", "paid_minor", "due_date", "status",
-    "reminder_fee_agreed", "interest_through", "next_action_on")]
-_DUE_CUSTOMER = [_CUSTOMERS.name, _CUSTOMERS.email, _CUSTOMERS.phone, _CUSTOMERS.locale]
+#: The columns, in the order of the classes' fields: a row builds them positionally.
+_DUE_COLUMNS = [_INVOICES[f.name] for f in dataclasses.fields(DueInvoice)
+                if f.name not in ("customer", "steps", "holds")]
+_DUE_CUSTOMER = [_CUSTOMERS[f.name] for f in dataclasses.fields(DueCustomer)]
 _STEPS = DunningStep.__table__.c
 _HOLDS = InvoiceHold.__table__.c
 
