@@ -4,7 +4,7 @@ Run from the project root::
 
     .venv/bin/python bench/bench_reminders.py [--sizes 20000,100000]
         [--databases sqlite,postgresql] [--due-share 1.0] [--batch-size 500]
-        [--repeat 3] [--runs 1] [--traced] [--profile] [--profile-size 5000]
+        [--repeat 3] [--runs 1] [--workers 1] [--traced] [--profile] [--profile-size 5000]
 
 For each database (SQLite in a temporary file; PostgreSQL in a database ``kassa_bench``
 created and dropped on the server of ``KASSA_TEST_DATABASE_URL``) and each size N, the bench
@@ -24,7 +24,8 @@ process:
 Each baseline is measured ``--repeat`` times (default 3) and the fastest kept: a baseline
 that is slow by accident (another process on the machine) would flatter the ratio. With
 ``--runs N`` the run too is measured N times, each over a fresh copy of the seeded database
-(``kassa_bench_run`` on PostgreSQL), and the fastest kept.
+(``kassa_bench_run`` on PostgreSQL), and the fastest kept. ``--workers N`` runs the
+PostgreSQL run with N workers (``run_reminders(workers=N)``); SQLite always with one.
 
 (b) ``run_reminders(state, today=3.3.2026)`` inside the app context: the friendly step for
     every due invoice, with its real writes (step, support task, e-mail outbox message,
@@ -172,7 +173,7 @@ def _scan(app: Flask, batch_size: int, *, due_only: bool = True) -> dict[str, An
     return {"seconds": seconds, "rows": rows, "steps": 0}
 
 
-def _run(app: Flask, batch_size: int, profile: bool) -> dict[str, Any]:
+def _run(app: Flask, batch_size: int, profile: bool, workers: int = 1) -> dict[str, Any]:
     state = get_state(app)
     statements: Counter[str] = Counter()
     if profile:
@@ -189,7 +190,7 @@ def _run(app: Flask, batch_size: int, profile: bool) -> dict[str, Any]:
         started = time.perf_counter()
         if profiler:
             profiler.enable()
-        report = run_reminders(state, today=TODAY, batch_size=batch_size)
+        report = run_reminders(state, today=TODAY, batch_size=batch_size, workers=workers)
         if profiler:
             profiler.disable()
         seconds = time.perf_counter() - started
@@ -233,7 +234,7 @@ def measure(options: argparse.Namespace) -> int:
     elif options.measure == "book":
         result = _scan(app, options.batch_size, due_only=False)
     else:
-        result = _run(app, options.batch_size, options.profile_child)
+        result = _run(app, options.batch_size, options.profile_child, options.workers)
     result["rss_before_mb"] = before
     result["rss_peak_mb"] = _rss_peak_mb()
     result["rss_peak_reset"] = reset
@@ -246,7 +247,8 @@ def measure(options: argparse.Namespace) -> int:
 
 
 def child(
-    kind: str, url: str, batch_size: int, *, traced: bool = False, profile: bool = False
+    kind: str, url: str, batch_size: int, *, traced: bool = False, profile: bool = False,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter and return its result."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
@@ -262,6 +264,8 @@ def child(
         str(result),
         "--batch-size",
         str(batch_size),
+        "--workers",
+        str(workers),
     ]
     if traced:
         command.append("--child-traced")
@@ -296,11 +300,11 @@ def _drop_copy(kind: str, url: str) -> None:
         drop_postgres_database(make_url(url).database or "")
 
 
-def _run_on_copy(kind: str, url: str, batch: int) -> dict[str, Any]:
+def _run_on_copy(kind: str, url: str, batch: int, workers: int) -> dict[str, Any]:
     """One run over a fresh copy of the seeded database (which stays as it was)."""
     copy = _copy_database(kind, url, RUN_COPY)
     try:
-        return child("run", copy, batch)
+        return child("run", copy, batch, workers=workers)
     finally:
         _drop_copy(kind, copy)
 
@@ -350,8 +354,9 @@ def bench_one(kind: str, size: int, options: argparse.Namespace) -> dict[str, An
                 flush=True,
             )
             # --runs: the fastest of that many runs, each but the last over a fresh copy.
-            runs = [_run_on_copy(kind, url, batch) for _ in range(options.runs - 1)]
-            run = _fastest([*runs, child("run", url, batch)])
+            workers = options.workers if kind == "postgresql" else 1
+            runs = [_run_on_copy(kind, url, batch, workers) for _ in range(options.runs - 1)]
+            run = _fastest([*runs, child("run", url, batch, workers=workers)])
             print(f"    run:  {run['seconds']:.2f} s, {run['steps']:,} steps", flush=True)
             if copy:
                 traced = child("run", copy, batch, traced=True)
@@ -465,6 +470,12 @@ def main(argv: list[str]) -> int:
         default=1,
         help="measure the run this many times, each on a fresh copy of the seeded database, "
         "and keep the fastest (default 1)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="reminder-run workers on PostgreSQL (run_reminders(workers=...); default 1)",
     )
     parser.add_argument(
         "--traced",

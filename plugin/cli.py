@@ -114,8 +114,11 @@ def deliver(loop: bool, interval: int, limit: int) -> None:
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Run as if it were this day (YYYY-MM-DD); default: today.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Workers sharing the run (threads). Faster on PostgreSQL, where rows "
+                   "are claimed with SKIP LOCKED; SQLite has one writer at a time.")
 @with_appcontext
-def run_reminders_command(today: datetime | None, batch_size: int) -> None:
+def run_reminders_command(today: datetime | None, batch_size: int, workers: int) -> None:
     from .services.reminders import run_reminders
 
     day = today.date() if today else date.today()
@@ -124,7 +127,8 @@ def run_reminders_command(today: datetime | None, batch_size: int) -> None:
         click.echo(f"\r  {report.examined} invoices looked at, {report.total_steps} steps",
                    nl=False)
 
-    report = run_reminders(get_state(), today=day, batch_size=batch_size, progress=progress)
+    report = run_reminders(get_state(), today=day, batch_size=batch_size, progress=progress,
+                           workers=workers)
     click.echo(f"\nReminder run for {day.isoformat()}: {report.examined} invoices looked at; "
                f"{report.steps['friendly']} friendly contacts, {report.steps['reminder']} "
                f"reminders, {report.steps['collection']} handed to collection.")

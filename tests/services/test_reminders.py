@@ -241,3 +241,20 @@ def test_the_run_reads_sqlite_through_the_next_look_index(
                 f"EXPLAIN QUERY PLAN {statement}", parameters))
             assert "ix_kassa_invoices_next_look" in plan, plan
             assert "TEMP B-TREE" not in plan, plan  # read in index order, no sort
+
+
+def test_the_command_with_several_workers_takes_every_step_once_and_counts_them_all(
+        app: Flask) -> None:
+    ids = [make_invoice(app, country="FI", issued=ISSUED, sequence=8000 + n,
+                        email=f"w{n}@example.test") for n in range(30)]
+    result = app.test_cli_runner().invoke(args=[
+        "kassa", "run-reminders", "--today", "2026-03-03", "--workers", "3",
+        "--batch-size", "4"])
+    assert result.exit_code == 0, result.output
+    assert "30 invoices looked at; 30 friendly contacts" in result.output
+    with get_state(app).db.session() as db:
+        counted = dict(db.execute(select(DunningStep.invoice_id, func.count())
+                                  .group_by(DunningStep.invoice_id)).all())
+        tasks = db.scalar(select(func.count()).select_from(SupportTask))
+    assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
+    assert tasks == 30
