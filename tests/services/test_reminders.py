@@ -258,3 +258,38 @@ def test_the_command_with_several_workers_takes_every_step_once_and_counts_them_
         tasks = db.scalar(select(func.count()).select_from(SupportTask))
     assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
     assert tasks == 30
+
+
+def test_a_worker_that_finishes_during_another_workers_batch_is_not_undone(
+        app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Worker B runs to the end while worker A is between reading its batch and writing it.
+    A must then neither take B's step again nor write its older reading of the invoice back
+    over B's (the status would fall back from overdue to open)."""
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    state = get_state(app)
+    reports: list[reminders.RunReport] = []
+    other = threading.Thread(target=lambda: reports.append(_run_in_context(app)))
+    real_among = reminders.among
+
+    def among_while_the_other_worker_runs(*args: Any) -> Any:
+        if not other.is_alive() and not reports:
+            other.start()
+            other.join(timeout=2)  # blocked by this batch where the database locks it
+        return real_among(*args)
+
+    monkeypatch.setattr(reminders, "among", among_while_the_other_worker_runs)
+    with app.app_context():
+        first = run_reminders(state, today=date(2026, 3, 3))
+    other.join(timeout=30)
+    assert not other.is_alive()
+    with state.db.session() as db:
+        invoice = db.get(Invoice, invoice_id)
+        assert invoice.status == "overdue" and invoice.next_action_on > date(2026, 3, 3)
+        assert db.scalar(select(func.count()).select_from(DunningStep)) == 1
+        assert db.scalar(select(func.count()).select_from(SupportTask)) == 1
+    assert first.examined + reports[0].examined == 1
+
+
+def _run_in_context(app: Flask) -> reminders.RunReport:
+    with app.app_context():
+        return run_reminders(get_state(app), today=date(2026, 3, 3))
