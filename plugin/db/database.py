@@ -34,10 +34,18 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits when the block ends and rolls back on an exception."""
+    def session(self, *, lock: bool = False) -> Iterator[Session]:
+        """A session that commits when the block ends and rolls back on an exception.
+
+        ``lock``: on SQLite, take the database's one write lock before the first read
+        (``BEGIN IMMEDIATE``), so that no other writer commits between what the session reads
+        and what it writes; pysqlite would otherwise run the reads outside any transaction.
+        PostgreSQL needs no such thing: lock the rows read (``FOR UPDATE``) instead.
+        """
         session = self.sessionmaker()
         try:
+            if lock and self.is_sqlite:
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
             yield session
             session.commit()
         except BaseException:

@@ -94,11 +94,9 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
     while True:
         taken: dict[str, int] = {}
         try:
-            with state.db.session() as db:
-                if db.get_bind().dialect.name == "sqlite":
-                    # Take SQLite's one write lock before reading: another worker's batch
-                    # must not commit between this batch's reads and its writes.
-                    db.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            # lock: on SQLite no other worker's batch commits between this one's reads and
+            # its writes (on PostgreSQL the claim locks the rows).
+            with state.db.session(lock=True) as db:
                 invoices = _claim_batch(db, today, after, batch_size)
                 claimed = [invoice.id for invoice in invoices]
                 # Read before the steps move it: where the next batch starts.
