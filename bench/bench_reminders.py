@@ -14,8 +14,8 @@ process:
 
 (a) baseline: one plain SQL scan of the rows the run reads (``SELECT id, due_date,
     amount_minor, paid_minor, status, next_action_on, customer_id FROM kassa_invoices WHERE
-    status || '' IN ('open', 'partly_paid', 'overdue') AND next_action_on <= :today``; the
-    ``|| ''`` keeps SQLite on the next-look index, as in the run), through the
+    status IN ('open', 'partly_paid', 'overdue') AND next_action_on <= :today``; on SQLite
+    ``status || ''``, which keeps it on the next-look index, as in the run), through the
     raw DBAPI cursor, consumed with ``fetchmany(batch size)``; on PostgreSQL a named
     (server-side) cursor, so that the baseline streams as the run does;
 (a') a second baseline, the book: the same scan without the ``next_action_on`` condition, so
@@ -145,9 +145,10 @@ def _scan(app: Flask, batch_size: int, *, due_only: bool = True) -> dict[str, An
     """The baseline: the due rows (``due_only``) or every open invoice, read once."""
     engine = get_state(app).db.engine
     statuses = ", ".join(f"'{status}'" for status in DUNNING_STATUSES)
-    # The due rows through the next-look index, as the run reads them (``status || ''``:
-    # without it SQLite reads them through the status index, i.e. the whole book).
-    where = (f"status || '' IN ({statuses}) AND next_action_on <= {{}}" if due_only
+    # The due rows through the next-look index, as the run reads them (``status || ''`` on
+    # SQLite: without it SQLite reads them through the status index, i.e. the whole book).
+    status = "status || ''" if engine.dialect.name == "sqlite" else "status"
+    where = (f"{status} IN ({statuses}) AND next_action_on <= {{}}" if due_only
              else f"status IN ({statuses})")
     sql = ("SELECT id, due_date, amount_minor, paid_minor, status, next_action_on, customer_id "
            f"FROM kassa_invoices WHERE {where}")
