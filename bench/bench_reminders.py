@@ -92,7 +92,8 @@ from bench.seed import (  # noqa: E402
     seed_invoices,
 )
 from plugin import get_state  # noqa: E402
-from plugin.services.reminders import DUNNING_STATUSES, run_reminders  # noqa: E402
+from plugin.services.due_invoices import DUNNING_STATUSES  # noqa: E402
+from plugin.services.reminders import run_reminders  # noqa: E402
 
 #: A Monday; the day after is a business day in every Nordic country.
 DUE = date(2026, 3, 2)

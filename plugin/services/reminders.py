@@ -8,7 +8,7 @@ the invoice's next look (``Invoice.next_action_on``), so that a daily run reads 
 invoices that need it.
 
 The run goes through the invoices in (``next_action_on``, id) order, in batches of constant
-memory, each batch one range of that index. On PostgreSQL each batch is claimed with
+memory, each batch one range of that index (:mod:`plugin.services.due_invoices` reads them). On PostgreSQL each batch is claimed with
 ``FOR UPDATE SKIP LOCKED``: several workers at once never take the same invoice. A run that
 is killed midway simply continues the next time.
 """
@@ -25,23 +25,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..core.dunning import DunningPolicy, DunningState, Notice, Step, next_step, next_step_earliest
 from ..core.interest import late_interest, late_interest_rates
 from ..db.bulk import among, insert_rows, update_rows
-from ..db.models import (
-    Customer,
-    DunningStep,
-    Invoice,
-    InvoiceEvent,
-    InvoiceHold,
-    OutboxMessage,
-    SupportTask,
-    utcnow,
-)
+from ..db.models import DunningStep, Invoice, InvoiceEvent, OutboxMessage, SupportTask, utcnow
 from ..extension import KassaState
 from ..notify.hooks import OverdueCase, overdue_hook_payload, segment_for, targets_for
 from ..signals import (
@@ -50,11 +41,10 @@ from ..signals import (
     reminder_sent,
     send_after_commit,
 )
+from .due_invoices import DueInvoice, claim_batch, dunning_state, payment_history
 from .links import invoice_token
 from .reminder_policy import policy_for
 
-#: Invoice statuses the reminder engine looks after.
-DUNNING_STATUSES = ("open", "partly_paid", "overdue")
 #: How long the support team has to make the friendly contact (support-metrics.md: the
 #: same business day for written contacts; a call task gets one day).
 TASK_SLA = timedelta(hours=24)
@@ -124,7 +114,7 @@ def _run(state: KassaState, today: date, batch_size: int,
             # lock: on SQLite no other worker's batch commits between this one's reads and
             # its writes (on PostgreSQL the claim locks the rows).
             with state.db.session(lock=True) as db:
-                invoices = _claim_batch(db, today, after, batch_size)
+                invoices = claim_batch(db, today, after, batch_size)
                 claimed = [invoice.id for invoice in invoices]
                 # Read before the steps move it: where the next batch starts.
                 last_key = (invoices[-1].next_action_on, invoices[-1].id) if invoices else after
@@ -196,118 +186,6 @@ def _run_in_threads(state: KassaState, today: date, batch_size: int,
     return total()
 
 
-@dataclass(slots=True)
-class DueCustomer:
-    """The customer fields the run's messages and the team's case need."""
-
-    name: str
-    email: str
-    phone: str | None
-    locale: str
-
-
-@dataclass(slots=True)
-class DueInvoice:
-    """An invoice as the run reads and changes it: plain columns, its customer, and its steps
-    and holds as rows (``kind``, ``notice_number``, ``taken_on``, ...; ``starts_on``,
-    ``ends_on``). The run reads these with Core queries and writes the changed columns back
-    itself: for a batch of invoices that are each read once and written once, the ORM's
-    identity map and attribute tracking would cost more than the SQL."""
-
-    id: int
-    number: str
-    customer_id: int
-    reference: str
-    channel: str
-    country: str
-    currency: str
-    amount_minor: int
-    fees_minor: int
-    interest_minor: int
-    paid_minor: int
-    due_date: date
-    status: str
-    reminder_fee_agreed: bool
-    interest_through: date | None
-    next_action_on: date | None
-    customer: DueCustomer
-    steps: list[Any] = field(default_factory=list)
-    holds: list[Any] = field(default_factory=list)
-
-    @property
-    def balance_minor(self) -> int:
-        """What is still to pay, as :attr:`Invoice.balance_minor` counts it."""
-        return self.amount_minor + self.fees_minor + self.interest_minor - self.paid_minor
-
-
-_INVOICES = Invoice.__table__.c
-_CUSTOMERS = Customer.__table__.c
-#: The columns, in the order of the classes' fields: a row builds them positionally.
-_DUE_COLUMNS = [_INVOICES[f.name] for f in dataclasses.fields(DueInvoice)
-                if f.name not in ("customer", "steps", "holds")]
-_DUE_CUSTOMER = [_CUSTOMERS[f.name] for f in dataclasses.fields(DueCustomer)]
-_STEPS = DunningStep.__table__.c
-_HOLDS = InvoiceHold.__table__.c
-
-
-def _claim_batch(db: Session, today: date, after: tuple[date, int] | None,
-                 size: int) -> list[DueInvoice]:
-    """The next invoices due a look after the key ``after`` (their ``next_action_on`` and
-    id), in that order: one range of ``ix_kassa_invoices_next_look``. Locked for this worker
-    where the database can."""
-    postgresql = db.get_bind().dialect.name == "postgresql"
-    # On SQLite, ``status || ''``: SQLite has no statistics to go by and would read through
-    # the status index instead, and nearly every invoice of a book is open. PostgreSQL needs
-    # the plain column: the expression's guessed selectivity (a few rows) makes it read every
-    # due row and sort them, for each batch, instead of the first rows of the index.
-    status = _INVOICES.status if postgresql else _INVOICES.status.concat("")
-    query = (
-        select(*_DUE_COLUMNS, *_DUE_CUSTOMER)
-        .join_from(Invoice.__table__, Customer.__table__, _INVOICES.customer_id == _CUSTOMERS.id)
-        .where(_INVOICES.next_action_on <= today, status.in_(DUNNING_STATUSES))
-        .order_by(_INVOICES.next_action_on, _INVOICES.id).limit(size)
-    )
-    if after is not None:
-        query = query.where(tuple_(_INVOICES.next_action_on, _INVOICES.id) > tuple_(*after))
-    if postgresql:
-        query = query.with_for_update(skip_locked=True, of=Invoice.__table__)
-    split = len(_DUE_COLUMNS)
-    invoices = {row[0]: DueInvoice(*row[:split], customer=DueCustomer(*row[split:]))
-                for row in db.execute(query).all()}
-    if invoices:
-        ids = list(invoices)
-        for row in db.execute(select(_STEPS.invoice_id, _STEPS.kind, _STEPS.notice_number,
-                                     _STEPS.taken_on, _STEPS.fee_minor, _STEPS.deadline,
-                                     _STEPS.channel)
-                              .where(among(db, _STEPS.invoice_id, ids))
-                              .order_by(_STEPS.id)):
-            invoices[row.invoice_id].steps.append(row)
-        for row in db.execute(select(_HOLDS.invoice_id, _HOLDS.starts_on, _HOLDS.ends_on)
-                              .where(among(db, _HOLDS.invoice_id, ids))
-                              .order_by(_HOLDS.id)):
-            invoices[row.invoice_id].holds.append(row)
-    return list(invoices.values())
-
-
-def dunning_state(invoice: DueInvoice, today: date) -> DunningState:
-    """The invoice's reminder history as the policy sees it."""
-    friendly = next((s.taken_on for s in invoice.steps if s.kind == "friendly"), None)
-    notices = tuple(
-        Notice(number=s.notice_number, sent_on=s.taken_on, deadline=s.deadline or s.taken_on,
-               fee=s.fee_minor, channel=s.channel)
-        for s in sorted(invoice.steps, key=lambda s: s.notice_number) if s.kind == "reminder"
-    )
-    paused = any(h.starts_on <= today and (h.ends_on is None or h.ends_on > today)
-                 for h in invoice.holds)
-    ended = [h.ends_on for h in invoice.holds if h.ends_on is not None and h.ends_on <= today]
-    return DunningState(
-        due_date=invoice.due_date, balance=invoice.balance_minor, channel=invoice.channel,
-        paused=paused, friendly_sent_on=friendly, notices=notices,
-        handed_to_collection=any(s.kind == "collection" for s in invoice.steps),
-        resumed_on=max(ended) if ended else None,
-    )
-
-
 @dataclass
 class _Batch:
     """One batch's session and the rows its steps write.
@@ -357,7 +235,7 @@ class _Batch:
         for each invoice of the batch that became overdue."""
         if not self.overdue:
             return
-        history = _payment_history(self.db, [invoice for invoice, _ in self.overdue])
+        history = payment_history(self.db, [invoice for invoice, _ in self.overdue])
         cases = []
         for invoice, link in self.overdue:
             before, late = history.get(invoice.id, (0, 0))
@@ -484,21 +362,6 @@ def _friendly_channel(state: KassaState, invoice: DueInvoice) -> str:
     if chosen == "auto" or (chosen == "sms" and not invoice.customer.phone):
         return "sms" if can_sms else "email"
     return chosen
-
-
-def _payment_history(db: Session, invoices: list[DueInvoice]) -> dict[int, tuple[int, int]]:
-    """For each invoice: how many invoices its customer had before it, and how many of those
-    went overdue (had a friendly contact); one query for the whole batch."""
-    earlier = aliased(Invoice)
-    went_overdue = select(DunningStep.id).where(DunningStep.invoice_id == earlier.id,
-                                                DunningStep.kind == "friendly").exists()
-    rows = db.execute(
-        select(Invoice.id, func.count(earlier.id), func.count(earlier.id).filter(went_overdue))
-        .join(earlier, (earlier.customer_id == Invoice.customer_id) & (earlier.id < Invoice.id))
-        .where(among(db, Invoice.id, [invoice.id for invoice in invoices]))
-        .group_by(Invoice.id)
-    ).all()
-    return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
 def _overdue_case(state: KassaState, invoice: DueInvoice, before: int, late: int) -> OverdueCase:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from plugin import get_state
 from plugin.core.dunning import DunningState
 from plugin.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
-from plugin.services import reminders
+from plugin.services import due_invoices, reminders
 from plugin.services.reminders import run_reminders
 from tests.factories import make_invoice
 
@@ -282,7 +282,7 @@ def test_a_worker_that_finishes_during_another_workers_batch_is_not_undone(
     state = get_state(app)
     reports: list[reminders.RunReport] = []
     other = threading.Thread(target=lambda: reports.append(_run_in_context(app)))
-    real_among = reminders.among
+    real_among = due_invoices.among
 
     def among_while_the_other_worker_runs(*args: Any) -> Any:
         if not other.is_alive() and not reports:
@@ -290,7 +290,7 @@ def test_a_worker_that_finishes_during_another_workers_batch_is_not_undone(
             other.join(timeout=2)  # blocked by this batch where the database locks it
         return real_among(*args)
 
-    monkeypatch.setattr(reminders, "among", among_while_the_other_worker_runs)
+    monkeypatch.setattr(due_invoices, "among", among_while_the_other_worker_runs)
     with app.app_context():
         first = run_reminders(state, today=date(2026, 3, 3))
     other.join(timeout=30)
