@@ -363,7 +363,8 @@ class DunningStep(Base):
     __table_args__ = (UniqueConstraint("invoice_id", "kind", "notice_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    #: No index of its own: the unique key begins with it.
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("kassa_invoices.id"))
     kind: Mapped[str] = mapped_column(String(20))
     #: 1.. for fee-bearing reminders; 0 for the friendly contact and the collection hand-off.
     notice_number: Mapped[int] = mapped_column(Integer, default=0)

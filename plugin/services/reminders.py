@@ -8,9 +8,9 @@ the invoice's next look (``Invoice.next_action_on``), so that a daily run reads 
 invoices that need it.
 
 The run goes through the invoices in (``next_action_on``, id) order, in batches of constant
-memory, each batch one range of that index (:mod:`plugin.services.due_invoices` reads them). On PostgreSQL each batch is claimed with
-``FOR UPDATE SKIP LOCKED``: several workers at once never take the same invoice. A run that
-is killed midway simply continues the next time.
+memory, each batch one range of that index (:mod:`plugin.services.due_invoices` reads them).
+On PostgreSQL each batch is claimed with ``FOR UPDATE SKIP LOCKED``: several workers at once
+never take the same invoice. A run that is killed midway simply continues the next time.
 """
 
 from __future__ import annotations

@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from plugin import get_state
 from plugin.core.camt import StatementError, parse_statement
 from plugin.db import Invoice, InvoiceEvent, Payment
 from plugin.services import statements
+from plugin.services.reminders import RunReport, run_reminders
 from plugin.services.statements import (
     ImportReport,
     bank_external_id,
@@ -506,6 +507,39 @@ def test_a_second_import_running_at_the_same_time_waits_and_books_nothing_twice(
     assert len(payments(app)) == 2
     assert load(app, invoice_id).paid_minor == 10000
 
+
+
+def test_a_fee_added_while_the_import_reads_is_not_lost_when_the_payment_is_booked(
+    app: Flask,
+) -> None:
+    """The reminder run adds a 5 EUR fee and commits after the import has read the invoice
+    and before it books a payment of the amount and one euro more (more than the interest
+    so far, less than the fee): the invoice must stay open for the rest of the fee, not be
+    marked paid, with a surplus, from what the import had read."""
+    invoice_id = make_invoice(app, country="FI", amount=12990, sequence=1702,
+                              issued=date(2026, 2, 16))  # due 2.3.2026
+    state = get_state(app)
+    with app.app_context():
+        run_reminders(state, today=date(2026, 3, 3))  # the friendly contact
+    data = statement(entry("130.90", bank_id="F-1", reference=reference(app, invoice_id),
+                           booked="2026-03-17"))
+    ran: list[RunReport] = []
+
+    def run_after_the_import_reads(_conn: Any, _cursor: Any, statement_: str, *_: Any) -> None:
+        if "kassa_invoices.reference IN" in statement_ and not ran:
+            ran.append(run_reminders(state, today=date(2026, 3, 17)))  # the first reminder
+
+    event.listen(state.db.engine, "after_cursor_execute", run_after_the_import_reads)
+    try:
+        with app.app_context():
+            report = import_statement(state, data, today=date(2026, 3, 17))
+    finally:
+        event.remove(state.db.engine, "after_cursor_execute", run_after_the_import_reads)
+    assert ran and ran[0].steps["reminder"] == 1  # the run did take its step in between
+    invoice = load(app, invoice_id)
+    assert (invoice.fees_minor, invoice.paid_minor) == (500, 13090)
+    assert invoice.status == "partly_paid" and invoice.balance_minor > 400
+    assert (counts(report)["partial"], counts(report)["overpaid"]) == (1, 0)
 
 # -- files that cannot be imported ------------------------------------------------------------
 
