@@ -216,12 +216,23 @@ def test_a_claimed_message_is_not_sent_by_a_second_worker(
         app: Flask, smtp_server: SmtpServer, now: datetime) -> None:
     message_id = queue(app, make_invoice(app))
     state = get_state(app)
-    assert outbox._claim(state, now) == message_id  # another worker is busy with it
+    assert outbox._claim(state, now) == [message_id]  # another worker is busy with it
     assert deliver_pending(state, now=now).total == 0
     assert smtp_server.received == []
     # the other worker died: once its lease is over, the message is delivered
     assert deliver_pending(state, now=now + outbox.CLAIM_LEASE) == DeliveryReport(sent=1)
 
+
+
+def test_one_claim_takes_the_oldest_messages_and_the_next_worker_the_rest(
+        app: Flask, now: datetime) -> None:
+    invoice_id = make_invoice(app)
+    ids = [queue(app, invoice_id) for _ in range(outbox.CLAIM_BATCH + 2)]
+    state = get_state(app)
+    assert outbox._claim(state, now, outbox.CLAIM_BATCH) == ids[:outbox.CLAIM_BATCH]
+    assert outbox._claim(state, now, outbox.CLAIM_BATCH) == ids[outbox.CLAIM_BATCH:]
+    assert outbox._claim(state, now, outbox.CLAIM_BATCH) == []
+    assert {outbox_row(app, i).status for i in ids} == {"pending"}  # leased, not sent
 
 def test_limit_bounds_one_run(app: Flask, smtp_server: SmtpServer, now: datetime) -> None:
     invoice_id = make_invoice(app)
