@@ -44,6 +44,7 @@ bench: install
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 docs: $(STAMP)
 	$(PY) -c "from plugin.config import render_docs; print(render_docs(), end='')" > docs/configuration.md
