@@ -4,7 +4,7 @@
 Run from the project root::
 
     .venv/bin/python bench/bench_outbox.py [--messages 1000] [--databases sqlite,postgresql]
-        [--limit 100]
+        [--limit 100] [--workers 1]
 
 Per database (SQLite in a temporary file; PostgreSQL in a database ``kassa_bench_outbox``
 created and dropped on the server of ``KASSA_TEST_DATABASE_URL``) the bench configures one
@@ -14,12 +14,15 @@ generic Standard Webhooks hook, ``KASSA_REMINDER_HOOKS=[{"type": "webhook", "url
 payload={"target": 0, "body": <invoice.overdue payload>})`` per invoice, as the reminder run
 does. Then it measures:
 
-(a) Kassa: ``deliver_pending(state, now=..., limit=--limit)`` called until nothing is left:
-    per message a claim (``FOR UPDATE SKIP LOCKED`` on PostgreSQL and a conditional update),
-    the signed POST through :func:`plugin.notify.hooks.send_hook`, and the outcome with its
-    ``sent`` event on the invoice's trail, each in its own transaction;
+(a) Kassa: ``deliver_pending(state, now=..., limit=--limit, workers=--workers)`` called
+    until nothing is left: claims of up to ``CLAIM_BATCH`` messages (``FOR UPDATE SKIP
+    LOCKED`` on PostgreSQL and a conditional update, one transaction each), then per message
+    the signed POST through :func:`plugin.notify.hooks.send_hook` and the outcome with its
+    ``sent`` event on the invoice's trail, in a transaction of its own; with ``--workers N``
+    in N threads at once (``flask kassa deliver --workers N``);
 (b) baseline: as many plain ``requests.post`` calls with the same JSON bodies to the same
-    receiver, measured before and after (a), averaged.
+    receiver, one after the other, measured before and after (a), averaged. With more than
+    one worker the ratio can pass 1: the baseline stays sequential.
 
 The sender for ``("overdue", "hook")`` is the one Kassa registers
 (``plugin.notify.lifecycle.send_team_hook``); should none be registered, the bench registers
@@ -190,7 +193,7 @@ def baseline_rate(url: str, bodies: list[bytes]) -> float:
     return len(bodies) / (time.perf_counter() - started)
 
 
-def bench_one(kind: str, count: int, limit: int) -> dict[str, Any]:
+def bench_one(kind: str, count: int, limit: int, workers: int = 1) -> dict[str, Any]:
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
     receiver = Receiver(secret)
     try:
@@ -217,7 +220,8 @@ def bench_one(kind: str, count: int, limit: int) -> dict[str, Any]:
                 sent = failed = dead = 0
                 started = time.perf_counter()
                 while True:
-                    report = outbox.deliver_pending(state, now=now, limit=limit)
+                    report = outbox.deliver_pending(state, now=now, limit=limit,
+                                                    workers=workers)
                     if report.total == 0:
                         break
                     sent, failed, dead = (
@@ -257,6 +261,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--messages", type=int, default=1000, help="messages (default 1000)")
     parser.add_argument("--databases", default="sqlite,postgresql")
     parser.add_argument("--limit", type=int, default=100, help="deliver_pending limit a call")
+    parser.add_argument("--workers", type=int, default=1, help="deliver_pending workers")
     parser.add_argument("--receiver", help=argparse.SUPPRESS)  # child: the receiver process
     options, _unknown = parser.parse_known_args(argv)
     if options.receiver:
@@ -265,12 +270,13 @@ def main(argv: list[str]) -> int:
     kinds = [kind.strip() for kind in options.databases.split(",") if kind.strip()]
     print(
         f"outbox: {options.messages:,} Standard Webhooks hook messages per database "
-        f"(+{WARM_UP} warm-up), deliver_pending limit {options.limit}",
+        f"(+{WARM_UP} warm-up), deliver_pending limit {options.limit}, "
+        f"{options.workers} worker(s)",
         flush=True,
     )
     results = []
     for kind in kinds:
-        row = bench_one(kind, options.messages, options.limit)
+        row = bench_one(kind, options.messages, options.limit, options.workers)
         results.append(row)
         got = row["received"]
         print(

@@ -86,8 +86,10 @@ def show_config() -> None:
               help="Seconds between checks with --loop.")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1),
               help="Messages handled per batch.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Threads sending at once; each message is still sent by one of them.")
 @with_appcontext
-def deliver(loop: bool, interval: int, limit: int) -> None:
+def deliver(loop: bool, interval: int, limit: int, workers: int) -> None:
     import time
     from datetime import UTC, datetime
 
@@ -96,7 +98,8 @@ def deliver(loop: bool, interval: int, limit: int) -> None:
     state = get_state()
     try:
         while True:
-            report = deliver_pending(state, now=datetime.now(UTC), limit=limit)
+            report = deliver_pending(state, now=datetime.now(UTC), limit=limit,
+                                     workers=workers)
             if report.total or not loop:
                 click.echo(f"Outbox: {report.sent} sent, {report.failed} to retry later, "
                            f"{report.dead} given up.")

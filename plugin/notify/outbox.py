@@ -31,11 +31,12 @@ one that is not.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import has_app_context
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -105,24 +106,74 @@ def _sender_for(kind: str, channel: str) -> Sender | None:
     return _SENDERS.get((kind, channel)) or _SENDERS.get(("*", channel))
 
 
-def deliver_pending(state: KassaState, *, now: datetime, limit: int = 100) -> DeliveryReport:
+def deliver_pending(state: KassaState, *, now: datetime, limit: int = 100,
+                    workers: int = 1) -> DeliveryReport:
     """Deliver up to ``limit`` pending messages whose ``next_attempt_at`` is at or before
     ``now`` (UTC; a naive value is taken as UTC), oldest first.
 
+    ``workers`` above 1 shares the ``limit`` between that many threads, each claiming and
+    sending on its own: sending is mostly waiting for the receiver, so the threads overlap.
     Never raises for a failed delivery: the failure is recorded on the message. Needs the
     app context (invoice links are signed with the app's secret key).
     """
     if not has_app_context():
         raise RuntimeError("deliver_pending needs the Flask app context: "
                            "call it inside `with app.app_context():`")
-    now = _utc(now)
+    budget = _Budget(limit)
+    if workers <= 1:
+        return _deliver_claimed(state, _utc(now), budget)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    reports: list[DeliveryReport] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with app.app_context():
+                reports.append(_deliver_claimed(state, _utc(now), budget))
+        except BaseException as error:  # handed to the caller below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, name=f"kassa-outbox-{index}")
+               for index in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return DeliveryReport(sent=sum(r.sent for r in reports),
+                          failed=sum(r.failed for r in reports),
+                          dead=sum(r.dead for r in reports))
+
+
+class _Budget:
+    """How many more messages one :func:`deliver_pending` may claim, shared by its workers."""
+
+    def __init__(self, limit: int) -> None:
+        self._left = limit
+        self._lock = threading.Lock()
+
+    def take(self, most: int) -> int:
+        """Reserve up to ``most`` messages; 0 when the limit is reached."""
+        with self._lock:
+            taken = min(most, self._left)
+            self._left -= taken
+            return taken
+
+    def give_back(self, count: int) -> None:
+        """Return reserved messages that were not claimed."""
+        with self._lock:
+            self._left += count
+
+
+def _deliver_claimed(state: KassaState, now: datetime, budget: _Budget) -> DeliveryReport:
+    """Claim and deliver messages until none is due or ``budget`` is spent."""
     counts = {"sent": 0, "failed": 0, "dead": 0}
-    left = limit
-    while left > 0:
-        claimed = _claim(state, now, min(CLAIM_BATCH, left))
+    while reserved := budget.take(CLAIM_BATCH):
+        claimed = _claim(state, now, reserved)
+        budget.give_back(reserved - len(claimed))
         if not claimed:
             break
-        left -= len(claimed)
         for message_id in claimed:
             try:
                 outcome = _deliver(state, message_id, now)

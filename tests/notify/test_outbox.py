@@ -275,6 +275,30 @@ def test_cli_deliver_prints_a_summary(app: Flask, smtp_server: SmtpServer) -> No
     assert len(smtp_server.received) == 1
 
 
+
+def test_the_command_with_several_workers_sends_each_message_once(
+        app: Flask, smtp_server: SmtpServer) -> None:
+    invoice_id = make_invoice(app)
+    ids = [queue(app, invoice_id) for _ in range(outbox.CLAIM_BATCH * 2 + 3)]
+    result = app.test_cli_runner().invoke(args=["kassa", "deliver", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(ids)} sent, 0 to retry later, 0 given up" in result.output
+    assert len(smtp_server.received) == len(ids)
+    sent_ids = sorted(e.data["outbox_id"] for e in trail(app, invoice_id) if e.kind == "sent")
+    assert sent_ids == ids
+
+
+def test_workers_share_the_limit(app: Flask, smtp_server: SmtpServer, now: datetime) -> None:
+    invoice_id = make_invoice(app)
+    for _ in range(outbox.CLAIM_BATCH + 5):
+        queue(app, invoice_id)
+    state = get_state(app)
+    with app.app_context():
+        assert deliver_pending(state, now=now, limit=7, workers=3) == DeliveryReport(sent=7)
+        assert deliver_pending(state, now=now, limit=50, workers=3) == DeliveryReport(
+            sent=outbox.CLAIM_BATCH - 2)
+    assert len(smtp_server.received) == outbox.CLAIM_BATCH + 5
+
 def test_deliver_pending_needs_the_app_context(make_app: Callable[..., Flask],
                                                now: datetime) -> None:
     app = make_app()
