@@ -8,8 +8,8 @@ own transaction; :func:`deliver_pending` sends what is due, later or right away.
   ``next_attempt_at`` a lease ahead (:data:`CLAIM_LEASE`), so two workers (the CLI loop and
   a checkout request, or workers on several hosts) never send one message twice at the same
   time. Nothing is held locked while the SMTP server is talked to. One claim takes up to
-  :data:`CLAIM_BATCH` messages, the oldest first: a transaction of its own for each message
-  was half of what a delivery cost on PostgreSQL, where every commit waits for the disk.
+  :data:`CLAIM_BATCH` messages, the oldest first: a claim of its own for each message meant
+  two commits a message, and on PostgreSQL every commit waits for the disk.
 - Each message's outcome has its own transaction: one failure never loses or delays another.
 - A failure counts an attempt, records ``last_error`` and waits
   ``KASSA_OUTBOX_BACKOFF_SECONDS * 2 ** (attempts - 1)`` seconds (or longer, if the receiver

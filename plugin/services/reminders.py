@@ -86,9 +86,9 @@ def _older_objects_set_aside() -> Iterator[None]:
     """Keep the garbage collector's full collections during the run off the objects that
     were alive before it (the app, its modules and configuration: a hundred thousand and
     more). A run allocates rows by the thousand, which sets off full collections, and each
-    one walked all of those again: a quarter of a SQLite run's time over 100 000 invoices.
-    They go back to the collector when the run ends. Where the process had already frozen
-    objects of its own (a pre-forking server does), it is left as it is."""
+    one walked all of those again: a fifth to a quarter of a SQLite run's time over 100 000
+    invoices. They go back to the collector when the run ends. Where the process had already
+    frozen objects of its own (a pre-forking server does), it is left as it is."""
     if gc.get_freeze_count():
         yield
         return
