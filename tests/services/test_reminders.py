@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import signal
+import subprocess
+import sys
 import threading
 from datetime import date, timedelta
 from typing import Any
@@ -17,6 +21,7 @@ from plugin.core.dunning import DunningState
 from plugin.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
 from plugin.services import due_invoices, reminders
 from plugin.services.reminders import run_reminders
+from tests.conftest import base_config
 from tests.factories import make_invoice
 
 ISSUED = date(2026, 2, 16)  # due Mon 2.3.2026, the date of nordic-rules.md's example
@@ -171,6 +176,54 @@ def test_a_run_killed_midway_finishes_on_the_next_run_without_duplicates(app: Fl
                                   .group_by(DunningStep.invoice_id)).all())
     assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
 
+
+
+#: Run in a child process: the reminder run, killed (SIGKILL) in its second batch after the
+#: steps and the support tasks are written and before the batch commits.
+_KILLED_MID_BATCH = """
+import json, os, signal, sys
+from datetime import date
+from flask import Flask
+from plugin import Kassa, get_state
+from plugin.services import reminders
+
+app = Flask("kassa_killed")
+app.config.update(json.loads(sys.argv[1]))
+Kassa(app)
+real_insert, written = reminders.insert_rows, []
+
+def insert_then_die(db, table, rows):
+    real_insert(db, table, rows)
+    written.append(table.name)
+    if written.count("kassa_support_tasks") == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+reminders.insert_rows = insert_then_die
+with app.app_context():
+    reminders.run_reminders(get_state(app), today=date(2026, 3, 3), batch_size=5)
+"""
+
+
+def test_a_process_killed_inside_a_batch_leaves_no_half_batch_behind(app: Flask) -> None:
+    ids = [make_invoice(app, country="FI", issued=ISSUED, sequence=6100 + n,
+                        email=f"p{n}@example.test") for n in range(12)]
+    config = {key: app.config[key] for key in base_config(app.config["KASSA_DATABASE_URL"])}
+    child = subprocess.run([sys.executable, "-c", _KILLED_MID_BATCH, json.dumps(config)],
+                           capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    state = get_state(app)
+    with state.db.session() as db:  # the first batch only
+        assert db.scalar(select(func.count()).select_from(DunningStep)) == 5
+        assert db.scalar(select(func.count()).select_from(SupportTask)) == 5
+    with app.app_context():
+        rest = run_reminders(state, today=date(2026, 3, 3), batch_size=5)
+    assert rest.total_steps == 7
+    with state.db.session() as db:
+        counted = dict(db.execute(select(DunningStep.invoice_id, func.count())
+                                  .group_by(DunningStep.invoice_id)).all())
+        assert db.scalar(select(func.count()).select_from(SupportTask)) == 12
+        assert db.scalar(select(func.count()).select_from(OutboxMessage)) == 12
+    assert sorted(counted) == sorted(ids) and set(counted.values()) == {1}
 
 def test_a_step_that_always_conflicts_stops_the_run_instead_of_looping(
         app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
