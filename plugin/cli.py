@@ -112,6 +112,41 @@ def deliver(loop: bool, interval: int, limit: int, workers: int) -> None:
         click.echo("Stopped.")
 
 
+@kassa_cli.group("endpoints", help="Receivers that answered 410 Gone and get nothing more.")
+def endpoints_cli() -> None:
+    """Commands for switched-off receivers."""
+
+
+@endpoints_cli.command("list", help="The receivers switched off after a 410 Gone.")
+@with_appcontext
+def endpoints_list() -> None:
+    from .db.models import GoneEndpoint
+
+    with get_state().db.session() as session:
+        gone = session.scalars(select(GoneEndpoint).order_by(GoneEndpoint.id)).all()
+    if not gone:
+        click.echo("No receiver is switched off.")
+    for endpoint in gone:
+        click.echo(f"{endpoint.id}  {endpoint.recipient} ({endpoint.channel}), since "
+                   f"{endpoint.gone_at:%Y-%m-%d %H:%M} UTC: {endpoint.error}")
+
+
+@endpoints_cli.command("enable", help="Send to a switched-off receiver again (its messages "
+                       "that died meanwhile can be sent with `flask kassa resend`).")
+@click.argument("endpoint_id", type=int)
+@with_appcontext
+def endpoints_enable(endpoint_id: int) -> None:
+    from .db.models import GoneEndpoint
+
+    with get_state().db.session() as session:
+        endpoint = session.get(GoneEndpoint, endpoint_id)
+        if endpoint is None:
+            raise click.ClickException(f"No switched-off receiver has the id {endpoint_id}.")
+        recipient = endpoint.recipient
+        session.delete(endpoint)
+    click.echo(f"{recipient} is switched on again.")
+
+
 @kassa_cli.command("run-reminders", help="Take today's reminder steps: friendly contacts, "
                    "formal reminders, hand-offs to collection. Safe to run again.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,

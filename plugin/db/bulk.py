@@ -1,5 +1,6 @@
 """Many rows in one statement: COPY and ``unnest`` on PostgreSQL, one executemany of plain
-tuples on SQLite; and a batch's ids as one array parameter (:func:`among`).
+tuples on SQLite; a batch's ids as one array parameter (:func:`among`); and
+``INSERT ... ON CONFLICT DO NOTHING`` on either database (:func:`insert_or_ignore`).
 
 The reminder run writes a few thousand rows a batch into a handful of tables. Through an
 executemany, psycopg sends each row as a statement of its own down a pipeline, and that
@@ -22,6 +23,8 @@ from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -126,6 +129,16 @@ def _plain_rows(db: Session, table: Table, names: list[str],
 def _plain(db: Session, table: Table, values: dict[str, Any]) -> tuple[Any, ...]:
     """One row's ``values`` (by column name) as the driver takes them."""
     return _plain_rows(db, table, list(values), [values])[0] if values else ()
+
+
+def insert_or_ignore(db: Session, model: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's database."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql_insert(model).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite_insert(model).on_conflict_do_nothing()
+    return insert(model)  # pragma: no cover - Kassa runs on SQLite and PostgreSQL
 
 
 def among(db: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:

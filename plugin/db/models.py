@@ -311,7 +311,7 @@ class Counter(Base):
 
 
 class OutboxMessage(Base):
-    """A message to deliver (e-mail now; SMS, letters and hooks later), written in the same
+    """A message to deliver (e-mail, SMS, a hand-over, a hook), written in the same
     transaction as the change that caused it and delivered by the outbox worker.
 
     ``status`` is ``pending``, ``sent`` or ``dead`` (after the configured attempts).
@@ -332,6 +332,27 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
 
+
+
+class GoneEndpoint(Base):
+    """A receiver URL that answered ``410 Gone``: nothing more is sent to it.
+
+    Kept by a digest of the URL, never the URL itself (a Slack webhook URL is a credential).
+    A new URL in the configuration is a new endpoint; ``flask kassa endpoints enable`` lets
+    the same URL be used again.
+    """
+
+    __tablename__ = "kassa_gone_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the URL, hexadecimal (:func:`plugin.notify.http.endpoint_digest`).
+    url_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The outbox's name of the target that answered ("webhook:0", "letter", ...).
+    recipient: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(20))
+    #: What the receiver answered, as the outbox recorded it.
+    error: Mapped[str] = mapped_column(Text)
+    gone_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 class PaymentAttempt(Base):
     """One "pay now" attempt through Stripe for an invoice: a PaymentIntent.

@@ -17,11 +17,20 @@ timeout, connection error  no      yes        no
 
 Error texts never contain the URL: a Slack webhook URL is itself a credential, and the text
 ends up in ``OutboxMessage.last_error``.
+
+A URL that answered 410 is not called again: the outbox records it
+(:class:`~plugin.db.models.GoneEndpoint`, by :func:`endpoint_digest`) and, while a sender
+runs, names the gone ones through :func:`refusing`; :func:`post` then answers for them
+without sending anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,9 +42,11 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "DeliveryResult",
     "classify",
+    "endpoint_digest",
     "id_from_json",
     "parse_retry_after",
     "post",
+    "refusing",
 ]
 
 #: Seconds to wait for a receiver (connect and read each); the spec asks for 15 to 30 s.
@@ -52,8 +63,9 @@ class DeliveryResult:
     ``ok`` delivered; otherwise ``retry`` says whether trying again later can help and
     ``disable`` that the receiver asked never to be called again (410). ``status`` is the
     HTTP status (None when no answer came), ``error`` an English, URL-free description,
-    ``retry_after`` the seconds the receiver asked us to wait, and ``external_id`` the
-    receiver's id of what it created (an SMS provider's message id), where it gives one.
+    ``retry_after`` the seconds the receiver asked us to wait, ``external_id`` the
+    receiver's id of what it created (an SMS provider's message id), where it gives one, and
+    ``endpoint`` the :func:`endpoint_digest` of the URL that asked to be disabled.
     """
 
     ok: bool
@@ -63,11 +75,32 @@ class DeliveryResult:
     error: str | None
     retry_after: int | None
     external_id: str | None = None
+    endpoint: str | None = None
 
     @classmethod
     def failed(cls, error: str, *, retry: bool = False) -> DeliveryResult:
         """A failure found before any request was sent (bad input, missing settings)."""
         return cls(ok=False, retry=retry, disable=False, status=None, error=error, retry_after=None)
+
+
+#: The gone endpoints while a sender runs: digest -> the error to report instead of sending.
+_GONE: ContextVar[Mapping[str, str] | None] = ContextVar("kassa_gone_endpoints", default=None)
+
+
+def endpoint_digest(url: str) -> str:
+    """How a receiver URL is kept once it is gone: SHA-256, hexadecimal."""
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
+@contextmanager
+def refusing(gone: Mapping[str, str]) -> Iterator[None]:
+    """While the block runs, :func:`post` sends nothing to the endpoints in ``gone`` (by
+    :func:`endpoint_digest`) and fails with the error given for each instead."""
+    token = _GONE.set(gone)
+    try:
+        yield
+    finally:
+        _GONE.reset(token)
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> int | None:
@@ -144,6 +177,10 @@ def post(
     sent as HTTP Basic. ``external_id``, given the decoded JSON of a 2xx answer, returns the
     receiver's id for :attr:`DeliveryResult.external_id`.
     """
+    digest = endpoint_digest(url)
+    gone = (_GONE.get() or {}).get(digest)
+    if gone is not None:
+        return DeliveryResult.failed(gone)
     sent_headers = {"User-Agent": _USER_AGENT, **headers}
     try:
         response = requests.post(
@@ -158,6 +195,8 @@ def post(
         return DeliveryResult.failed(f"request failed ({type(exc).__name__})")
     with response:
         result = classify(response.status_code, response.headers, response.content)
+        if result.disable:
+            return dataclasses.replace(result, endpoint=digest)
         if not result.ok or external_id is None:
             return result
         try:

@@ -18,6 +18,10 @@ own transaction; :func:`deliver_pending` sends what is due, later or right away.
   invoice's trail says ``delivery_failed``.
 - Success marks it ``sent``, writes ``sent`` on the invoice's trail and, after the commit,
   sends the ``invoice-sent`` signal.
+- A receiver that answers ``410 Gone`` asks never to be called again (Standard Webhooks): its
+  URL is recorded as a :class:`~plugin.db.models.GoneEndpoint`, and later messages to it die
+  at once without a request, saying why, until the URL changes or staff switch it back on
+  (``flask kassa endpoints``).
 - A worker that dies between sending and recording leaves the message claimed; it is tried
   again when the lease ends. Delivery is therefore at least once, exactly once in every
   case where the worker lives to record what happened.
@@ -40,12 +44,13 @@ from flask import current_app, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import Invoice, InvoiceEvent, OutboxMessage
+from ..db.bulk import insert_or_ignore
+from ..db.models import GoneEndpoint, Invoice, InvoiceEvent, OutboxMessage
 from ..extension import KassaState
 from ..i18n import normalize_locale
 from ..signals import invoice_sent, send_after_commit
 from .email import build_invoice_email, send_email
-from .http import DeliveryResult
+from .http import DeliveryResult, refusing
 
 __all__ = [
     "CLAIM_BATCH",
@@ -174,9 +179,10 @@ def _deliver_claimed(state: KassaState, now: datetime, budget: _Budget) -> Deliv
         budget.give_back(reserved - len(claimed))
         if not claimed:
             break
+        gone = _gone_endpoints(state)
         for message_id in claimed:
             try:
-                outcome = _deliver(state, message_id, now)
+                outcome = _deliver(state, message_id, now, gone)
             except Exception:  # recording failed (database trouble): the lease retries it
                 logger.exception("outbox message %s: could not record the delivery", message_id)
                 outcome = "failed"
@@ -212,8 +218,24 @@ def _claim(state: KassaState, now: datetime, count: int = 1) -> list[int]:
     return []
 
 
-def _deliver(state: KassaState, message_id: int, now: datetime) -> str:
-    """Send one claimed message and record the outcome; ``sent``, ``failed`` or ``dead``."""
+def _gone_endpoints(state: KassaState) -> dict[str, str]:
+    """The receivers that answered 410 Gone, by URL digest, with what to report instead."""
+    with state.db.session() as session:
+        return {gone.url_digest: _refusal(gone) for gone in session.scalars(select(GoneEndpoint))}
+
+
+def _refusal(gone: GoneEndpoint) -> str:
+    return (f"not sent: this receiver answered 410 Gone on {gone.gone_at:%Y-%m-%d} and is "
+            f"switched off; give the target a new URL, or run `flask kassa endpoints enable "
+            f"{gone.id}`")
+
+
+def _deliver(state: KassaState, message_id: int, now: datetime,
+             gone: dict[str, str] | None = None) -> str:
+    """Send one claimed message and record the outcome; ``sent``, ``failed`` or ``dead``.
+    Nothing is sent to the receivers in ``gone`` (:func:`_gone_endpoints`); one that answers
+    410 now joins them."""
+    gone = {} if gone is None else gone
     with state.db.session() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None or message.status != "pending":
@@ -225,7 +247,8 @@ def _deliver(state: KassaState, message_id: int, now: datetime) -> str:
                 f"{message.channel!r}")
         else:
             try:
-                result = sender(session, state, message, now) or _DELIVERED
+                with refusing(gone):
+                    result = sender(session, state, message, now) or _DELIVERED
             except PermanentDeliveryError as exc:
                 result = DeliveryResult.failed(str(exc))
             except Exception as exc:
@@ -236,7 +259,22 @@ def _deliver(state: KassaState, message_id: int, now: datetime) -> str:
                 message = session.get(OutboxMessage, message_id, populate_existing=True)
                 if message is None:
                     return "failed"
-        return _record(session, state, message, result, now)
+        outcome = _record(session, state, message, result, now)
+        if result.disable and result.endpoint:
+            gone[result.endpoint] = _switch_off(session, message, result.endpoint, now)
+        return outcome
+
+
+def _switch_off(session: Session, message: OutboxMessage, digest: str, now: datetime) -> str:
+    """Record that the receiver ``message`` went to answered 410 Gone (once per URL); what
+    the messages not sent to it will say."""
+    session.execute(insert_or_ignore(session, GoneEndpoint).values(
+        url_digest=digest, recipient=message.recipient, channel=message.channel,
+        error=message.last_error or "HTTP 410 Gone", gone_at=now))
+    endpoint = session.scalars(select(GoneEndpoint).where(GoneEndpoint.url_digest == digest)).one()
+    logger.warning("outbox: %s answered 410 Gone; nothing more is sent to it until its URL "
+                   "changes or `flask kassa endpoints enable` is run", message.recipient)
+    return _refusal(endpoint)
 
 
 def _record(session: Session, state: KassaState, message: OutboxMessage,

@@ -17,12 +17,11 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.errors import KassaError
+from ..db.bulk import insert_or_ignore
 from ..db.models import Invoice, InvoiceEvent, Payment, utcnow
 from ..signals import invoice_paid, payment_received, send_after_commit
 
@@ -139,16 +138,6 @@ def record_payment(
     if kind == "paid" and not was_paid:
         send_after_commit(db, invoice_paid, sender, invoice_id=invoice.id, number=invoice.number)
     return payment
-
-
-def insert_or_ignore(db: Session, model: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` for the session's database."""
-    dialect = db.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql_insert(model).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite_insert(model).on_conflict_do_nothing()
-    return insert(model)  # pragma: no cover - Kassa runs on SQLite and PostgreSQL
 
 
 def claim_once(db: Session, model: Any, **values: Any) -> bool:

@@ -50,10 +50,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..core.camt import Statement, StatementPayment, parse_statement, reference_candidates
+from ..db.bulk import insert_or_ignore
 from ..db.models import Invoice, Payment, utcnow
 from ..extension import KassaState
 from ..signals import payment_unmatched, send_after_commit
-from .payments import insert_or_ignore, record_payment
+from .payments import record_payment
 
 __all__ = [
     "BANK_SOURCE",

@@ -15,7 +15,7 @@ from plugin import get_state
 from plugin.core.calendar import business_calendar
 from plugin.db import Invoice, InvoiceEvent, OutboxMessage, SupportTask
 from plugin.notify.hooks import verify_standard_webhook
-from plugin.notify.outbox import deliver_pending
+from plugin.notify.outbox import DeliveryReport, deliver_pending
 from plugin.services.reminders import run_reminders
 from tests.factories import make_invoice
 from tests.http_receiver import HttpReceiver
@@ -175,3 +175,44 @@ def test_cli_resend_queues_a_dead_message_again(app: Flask) -> None:
         assert again.status == "pending" and again.attempts == 0
     missing = runner.invoke(args=["kassa", "resend", "999999"])
     assert missing.exit_code != 0 and "no outbox message" in missing.output
+
+
+def test_a_receiver_that_answers_410_gets_nothing_more_until_its_url_or_staff_change_it(
+        make_app, db_url: str, smtp_server: SmtpServer) -> None:  # type: ignore[no-untyped-def]
+    with HttpReceiver(replies=[410]) as team:
+        hooks = [{"type": "webhook", "url": team.url("/hook"), "secret": SECRET}]
+        app = make_app(db_url, KASSA_SMTP_PORT=smtp_server.port, KASSA_REMINDER_HOOKS=hooks)
+        for sequence in (2301, 2302):
+            make_invoice(app, country="FI", issued=ISSUED, phone=None, sequence=sequence)
+        remind(app, date(2026, 3, 3))
+        when = datetime.now(UTC) + timedelta(minutes=1)
+        assert deliver(app, when) == DeliveryReport(sent=2, dead=2)  # the e-mails; the hooks
+        assert len(team.requests) == 1  # the second hook was not sent to a gone receiver
+        with get_state(app).db.session() as db:
+            hooks_sent = db.scalars(select(OutboxMessage).where(OutboxMessage.channel == "hook")
+                                    .order_by(OutboxMessage.id)).all()
+            first, second = (message.id for message in hooks_sent)
+            assert "410 Gone" in (hooks_sent[0].last_error or "")
+            assert "flask kassa endpoints enable 1" in (hooks_sent[1].last_error or "")
+        runner = app.test_cli_runner()
+        listed = runner.invoke(args=["kassa", "endpoints", "list"])
+        assert listed.exit_code == 0 and "webhook:0 (hook)" in listed.output
+        assert team.url("/hook") not in listed.output  # the URL may be a credential
+
+        team.replies = [200]  # the receiver is back, but Kassa does not know it yet
+        runner.invoke(args=["kassa", "resend", str(first)])
+        assert deliver(app, when + timedelta(minutes=1)) == DeliveryReport(dead=1)
+        assert len(team.requests) == 1
+
+        moved = [{**hooks[0], "url": team.url("/moved")}]  # a new URL is a new receiver
+        moved_app = make_app(db_url, KASSA_SMTP_PORT=smtp_server.port,
+                             KASSA_REMINDER_HOOKS=moved)
+        moved_app.test_cli_runner().invoke(args=["kassa", "resend", str(first)])
+        assert deliver(moved_app, when + timedelta(minutes=2)) == DeliveryReport(sent=1)
+
+        enabled = runner.invoke(args=["kassa", "endpoints", "enable", "1"])
+        assert enabled.exit_code == 0 and "webhook:0 is switched on again" in enabled.output
+        runner.invoke(args=["kassa", "resend", str(second)])
+        assert deliver(app, when + timedelta(minutes=3)) == DeliveryReport(sent=1)
+        assert runner.invoke(args=["kassa", "endpoints", "enable", "1"]).exit_code != 0
+    assert [request.path for request in team.requests] == ["/hook", "/moved", "/hook"]
