@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, has_app_context
+from flask import has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -49,6 +49,7 @@ from ..db.models import GoneEndpoint, Invoice, InvoiceEvent, OutboxMessage
 from ..extension import KassaState
 from ..i18n import normalize_locale
 from ..signals import invoice_sent, send_after_commit
+from ..workers import run_in_threads
 from .email import build_invoice_email, send_email
 from .http import DeliveryResult, refusing
 
@@ -127,25 +128,12 @@ def deliver_pending(state: KassaState, *, now: datetime, limit: int = 100,
     budget = _Budget(limit)
     if workers <= 1:
         return _deliver_claimed(state, _utc(now), budget)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     reports: list[DeliveryReport] = []
-    errors: list[BaseException] = []
 
-    def work() -> None:
-        try:
-            with app.app_context():
-                reports.append(_deliver_claimed(state, _utc(now), budget))
-        except BaseException as error:  # handed to the caller below
-            errors.append(error)
+    def work(_index: int) -> None:
+        reports.append(_deliver_claimed(state, _utc(now), budget))
 
-    threads = [threading.Thread(target=work, name=f"kassa-outbox-{index}")
-               for index in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    run_in_threads(workers, work, name="kassa-outbox")
     return DeliveryReport(sent=sum(r.sent for r in reports),
                           failed=sum(r.failed for r in reports),
                           dead=sum(r.dead for r in reports))

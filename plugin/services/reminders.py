@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -41,6 +40,7 @@ from ..signals import (
     reminder_sent,
     send_after_commit,
 )
+from ..workers import run_in_threads
 from .due_invoices import DueInvoice, claim_batch, dunning_state, payment_history
 from .links import invoice_token
 from .reminder_policy import policy_for
@@ -153,9 +153,7 @@ def _run(state: KassaState, today: date, batch_size: int,
 def _run_in_threads(state: KassaState, today: date, batch_size: int,
                     progress: Callable[[RunReport], None] | None, now: datetime | None,
                     workers: int) -> RunReport:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
     reports = [RunReport() for _ in range(workers)]
-    errors: list[BaseException] = []
     lock = threading.Lock()
 
     def total() -> RunReport:
@@ -169,20 +167,9 @@ def _run_in_threads(state: KassaState, today: date, batch_size: int,
                 reports[index] = dataclasses.replace(report, steps=dict(report.steps))
                 if progress is not None:
                     progress(total())
-        try:
-            with app.app_context():
-                reports[index] = _run(state, today, batch_size, report_progress, now)
-        except BaseException as error:  # handed to the caller below
-            errors.append(error)
+        reports[index] = _run(state, today, batch_size, report_progress, now)
 
-    threads = [threading.Thread(target=work, args=(index,), name=f"kassa-reminders-{index}")
-               for index in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    run_in_threads(workers, work, name="kassa-reminders")
     return total()
 
 
