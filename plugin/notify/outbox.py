@@ -70,7 +70,8 @@ logger = logging.getLogger("kassa.outbox")
 #: timeout, so that only a worker that died gives its message up.
 CLAIM_LEASE = timedelta(minutes=10)
 #: Messages one claim takes. Sent one after the other, they must all be done within the
-#: lease: ten at the senders' 15-second timeouts take two and a half minutes at worst.
+#: lease: ten that each wait out the senders' 15-second timeout to connect and another to
+#: answer take five minutes.
 CLAIM_BATCH = 10
 _ERROR_MAX = 2000  # characters of an error kept in last_error
 
