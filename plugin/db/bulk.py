@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert, update
+from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -51,9 +51,6 @@ def insert_rows(db: Session, table: Table, rows: Sequence[dict[str, Any]]) -> No
         extra = _plain(db, table, defaults)
         db.connection().exec_driver_sql(
             statement, [row + extra for row in plain] if extra else plain)
-        return
-    if dialect.name != "postgresql":
-        db.execute(insert(table), rows)
         return
     from psycopg import errors, sql
 
@@ -89,12 +86,6 @@ def update_rows(db: Session, table: Table, key: str, rows: Sequence[dict[str, An
                      f"{', '.join(f'{quote(name)} = ?' for name in names)} "
                      f"WHERE {quote(key)} = ?")
         db.connection().exec_driver_sql(statement, _plain_rows(db, table, [*names, key], rows))
-        return
-    if dialect.name != "postgresql":
-        by_key = f"_{key}"
-        db.execute(update(table).where(table.c[key] == bindparam(by_key))
-                   .values({name: bindparam(name) for name in names}),
-                   [{**row, by_key: row[key]} for row in rows])
         return
     from psycopg import sql
 
