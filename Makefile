@@ -47,7 +47,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 docs: $(STAMP)
-	$(PY) -c "from plugin.config import render_docs; print(render_docs(), end='')" > docs/configuration.md
+	$(PY) -c "from kassa.config import render_docs; print(render_docs(), end='')" > docs/configuration.md
 
 wheel-smoke: install
 	$(PY) -m pytest tests/test_wheel.py

@@ -21,8 +21,8 @@ from cryptography.fernet import Fernet  # noqa: E402
 from flask import Flask, jsonify  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
-from plugin import Kassa  # noqa: E402
-from plugin.db import migrate  # noqa: E402
+from kassa import Kassa  # noqa: E402
+from kassa.db import migrate  # noqa: E402
 
 API_KEY = "bench-" + "k" * 32
 ORDER = {

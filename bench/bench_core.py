@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from plugin.core.credit import (  # noqa: E402
+from kassa.core.credit import (  # noqa: E402
     InstallmentProduct,
     InvoiceProduct,
     Offer,
     offers_for,
 )
-from plugin.core.money import Money, OrderLine, basket_total  # noqa: E402
+from kassa.core.money import Money, OrderLine, basket_total  # noqa: E402
 
 PURCHASE = date(2026, 1, 30)  # a Friday at the end of a month: clamping and rolling both bite
 
@@ -67,7 +67,7 @@ PLANS = [
 def business_day_roll() -> Callable[[date], date]:
     """The Finnish calendar's next business day; weekends only if that module is absent."""
     try:
-        from plugin.core.calendar import business_calendar
+        from kassa.core.calendar import business_calendar
 
         return business_calendar("FI").next_business_day
     except ImportError:  # pragma: no cover - the calendar is another module's job

@@ -17,7 +17,7 @@ does. Then it measures:
 (a) Kassa: ``deliver_pending(state, now=..., limit=--limit, workers=--workers)`` called
     until nothing is left: claims of up to ``CLAIM_BATCH`` messages (``FOR UPDATE SKIP
     LOCKED`` on PostgreSQL and a conditional update, one transaction each), then per message
-    the signed POST through :func:`plugin.notify.hooks.send_hook` and the outcome with its
+    the signed POST through :func:`kassa.notify.hooks.send_hook` and the outcome with its
     ``sent`` event on the invoice's trail, in a transaction of its own; with ``--workers N``
     in N threads at once (``flask kassa deliver --workers N``);
 (b) baseline: as many plain ``requests.post`` calls with the same JSON bodies to the same
@@ -25,7 +25,7 @@ does. Then it measures:
     one worker the ratio can pass 1: the baseline stays sequential.
 
 The sender for ``("overdue", "hook")`` is the one Kassa registers
-(``plugin.notify.lifecycle.send_team_hook``); should none be registered, the bench registers
+(``kassa.notify.lifecycle.send_team_hook``); should none be registered, the bench registers
 its own that calls ``send_hook`` with the target from the configuration, and says so.
 
 The receiver is ``tests/http_receiver.HttpReceiver`` (werkzeug, threaded) in a separate
@@ -54,11 +54,11 @@ import requests  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.seed import bench_app, scratch_database, seed_invoices  # noqa: E402
-from plugin import get_state  # noqa: E402
-from plugin.db.models import OutboxMessage  # noqa: E402
-from plugin.notify import outbox  # noqa: E402
-from plugin.notify.hooks import OverdueCase, overdue_hook_payload, send_hook  # noqa: E402
-from plugin.notify.http import DeliveryResult  # noqa: E402
+from kassa import get_state  # noqa: E402
+from kassa.db.models import OutboxMessage  # noqa: E402
+from kassa.notify import outbox  # noqa: E402
+from kassa.notify.hooks import OverdueCase, overdue_hook_payload, send_hook  # noqa: E402
+from kassa.notify.http import DeliveryResult  # noqa: E402
 
 DUE = date(2026, 3, 2)
 TODAY = DUE + timedelta(days=1)
@@ -70,7 +70,7 @@ WARM_UP = 20
 
 def serve_receiver(secret: str) -> int:
     """Child side: answer 200 to everything until stdin closes; then print what came."""
-    from plugin.notify.hooks import verify_standard_webhook
+    from kassa.notify.hooks import verify_standard_webhook
     from tests.http_receiver import HttpReceiver
 
     with HttpReceiver() as receiver:

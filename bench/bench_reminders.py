@@ -91,9 +91,9 @@ from bench.seed import (  # noqa: E402
     scratch_database,
     seed_invoices,
 )
-from plugin import get_state  # noqa: E402
-from plugin.services.due_invoices import DUNNING_STATUSES  # noqa: E402
-from plugin.services.reminders import run_reminders  # noqa: E402
+from kassa import get_state  # noqa: E402
+from kassa.services.due_invoices import DUNNING_STATUSES  # noqa: E402
+from kassa.services.reminders import run_reminders  # noqa: E402
 
 #: A Monday; the day after is a business day in every Nordic country.
 DUE = date(2026, 3, 2)

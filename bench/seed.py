@@ -32,9 +32,9 @@ from flask import Flask
 from sqlalchemy import Connection, Table, create_engine, event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from plugin import Kassa
-from plugin.db import migrate
-from plugin.db.models import Agreement, Customer, Invoice, Order
+from kassa import Kassa
+from kassa.db import migrate
+from kassa.db.models import Agreement, Customer, Invoice, Order
 
 #: The PostgreSQL server the tests use; the benches make their own database on it.
 POSTGRES_URL = os.environ.get(

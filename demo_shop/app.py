@@ -15,8 +15,8 @@ from typing import Any
 from flask import Flask, abort, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 
-from plugin import Kassa
-from plugin.i18n import format_day, format_money
+from kassa import Kassa
+from kassa.i18n import format_day, format_money
 
 from .catalog import CURRENCIES, PRODUCTS, VAT_RATES, product
 from .kassa_client import KassaApiError, KassaClient

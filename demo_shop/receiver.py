@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, abort, jsonify, render_template, request
 
-from plugin.notify.hooks import verify_standard_webhook
+from kassa.notify.hooks import verify_standard_webhook
 
 SMS_KEY = "demo-sms-key-0123456789"
 HOOK_SECRET = "whsec_" + base64.b64encode(b"kassa-demo-hook-secret-32-bytes!").decode()

@@ -30,8 +30,8 @@ from flask import Flask, url_for
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from plugin import get_state
-from plugin.db import StaffUser, migrate
+from kassa import get_state
+from kassa.db import StaffUser, migrate
 
 from .app import create_app
 from .receiver import Receiver, demo_settings, register_receiver
@@ -71,7 +71,7 @@ def seed(app: Flask) -> None:
 
 def deliver_in_background(app: Flask, interval: float = 2.0) -> None:
     """Deliver the outbox every ``interval`` seconds while the demo runs."""
-    from plugin.notify.outbox import deliver_pending
+    from kassa.notify.outbox import deliver_pending
 
     def loop() -> None:
         while True:
@@ -116,7 +116,7 @@ def serve(port: int, instance: str) -> None:
 
 
 def remind(port: int, instance: str, days: int) -> None:
-    from plugin.services.reminders import run_reminders
+    from kassa.services.reminders import run_reminders
 
     app = demo_app(port, instance)
     migrate.upgrade(get_state(app).db)

@@ -11,10 +11,10 @@ from xml.sax.saxutils import escape
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.core.money import Money
-from plugin.db import Invoice
-from plugin.services.statements import import_statement
+from kassa import get_state
+from kassa.core.money import Money
+from kassa.db import Invoice
+from kassa.services.statements import import_statement
 
 _OPEN = ("open", "partly_paid", "overdue")
 

@@ -16,8 +16,8 @@ from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 
-from plugin import Kassa
-from plugin.db import migrate
+from kassa import Kassa
+from kassa.db import migrate
 
 POSTGRES_URL = os.environ.get(
     "KASSA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

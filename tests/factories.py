@@ -7,10 +7,10 @@ from datetime import date, timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.core.identity import parse_personal_id
-from plugin.core.references import reference_for
-from plugin.db import Agreement, Customer, Invoice, InvoiceEvent, Order
+from kassa import get_state
+from kassa.core.identity import parse_personal_id
+from kassa.core.references import reference_for
+from kassa.db import Agreement, Customer, Invoice, InvoiceEvent, Order
 
 _CUSTOMERS = {
     "FI": ("131052-308T", "Maija Meikäläinen", "fi", "EUR"),

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from plugin import ConfigurationError, Kassa
-from plugin.config import _DEFAULT_PRODUCTS, load_config, render_docs
+from kassa import ConfigurationError, Kassa
+from kassa.config import _DEFAULT_PRODUCTS, load_config, render_docs
 from tests.conftest import base_config
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

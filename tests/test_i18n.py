@@ -9,7 +9,7 @@ import sys
 import pytest
 from babel.messages.pofile import read_po
 
-from plugin.i18n import format_money, format_percent, normalize_locale
+from kassa.i18n import format_money, format_percent, normalize_locale
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LOCALES = ("fi", "sv", "nb")

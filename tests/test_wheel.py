@@ -1,4 +1,5 @@
-"""The wheel carries everything Kassa needs: templates, static files, catalogs, migrations.
+"""The wheel installs the package ``kassa`` with everything it needs: templates, static files,
+catalogs, migrations; and nothing named ``plugin``.
 
 Builds the wheel from this checkout, installs it into a fresh virtualenv (not the editable
 install the other tests use), migrates a SQLite database and renders a Finnish page.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,14 +18,15 @@ import zipfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SMOKE = textwrap.dedent("""
-    import sys, tempfile
+    import importlib.util, sys, tempfile
     from cryptography.fernet import Fernet
     from flask import Flask
-    import plugin
-    from plugin import Kassa, get_state
-    from plugin.db import migrate
+    import kassa
+    from kassa import Kassa, get_state
+    from kassa.db import migrate
 
-    assert "site-packages" in plugin.__file__, plugin.__file__
+    assert "site-packages" in kassa.__file__, kassa.__file__
+    assert importlib.util.find_spec("plugin") is None, "a top-level 'plugin' module is installed"
     app = Flask("shop", instance_path=tempfile.mkdtemp())
     app.config.update(KASSA_ENCRYPTION_KEY=Fernet.generate_key().decode())
     Kassa(app)
@@ -37,16 +40,22 @@ SMOKE = textwrap.dedent("""
 
 
 def test_wheel_installs_into_a_fresh_virtualenv_and_renders_finnish(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # A copy of the tree, so that no build/ folder left by an earlier build leaks into the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+        ".mypy_cache", ".ruff_cache", ".hypothesis", "instance", "test-artifacts"))
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation",
-                    "--outdir", str(dist), str(ROOT)], check=True, capture_output=True)
+                    "--outdir", str(dist), str(source)], check=True, capture_output=True)
     wheel = next(dist.glob("kassa-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("plugin/translations/fi/LC_MESSAGES/kassa.mo",
-                     "plugin/templates/kassa/base.html", "plugin/static/kassa/kassa.css",
-                     "plugin/db/migrations/env.py"):
+    for expected in ("kassa/translations/fi/LC_MESSAGES/kassa.mo",
+                     "kassa/templates/kassa/base.html", "kassa/static/kassa/kassa.css",
+                     "kassa/db/migrations/env.py"):
         assert expected in names, f"{expected} missing from the wheel"
-    assert any(n.startswith("plugin/db/migrations/versions/0001") for n in names)
+    assert any(n.startswith("kassa/db/migrations/versions/0001") for n in names)
+    assert not any(n.startswith("plugin/") for n in names), "the wheel ships a 'plugin' package"
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

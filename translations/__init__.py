@@ -1,1 +1,1 @@
-"""Kassa's compiled catalogs (the ``kassa`` domain), installed as ``plugin.translations``."""
+"""Kassa's compiled catalogs (the ``kassa`` domain), installed as ``kassa.translations``."""

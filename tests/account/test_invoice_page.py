@@ -10,9 +10,9 @@ import pypdf
 from flask import Blueprint, Flask, url_for
 from flask.testing import FlaskClient
 
-from plugin import get_state
-from plugin.db import InvoiceEvent
-from plugin.services.links import invoice_token
+from kassa import get_state
+from kassa.db import InvoiceEvent
+from kassa.services.links import invoice_token
 from tests.factories import make_invoice
 
 ISSUED = date(2026, 3, 2)
@@ -46,7 +46,7 @@ def test_finnish_page_shows_how_to_pay(app: Flask, client: FlaskClient) -> None:
 
 
 def _number(app: Flask, invoice_id: int) -> str:
-    from plugin.db import Invoice
+    from kassa.db import Invoice
 
     with get_state(app).db.session() as session:
         invoice = session.get(Invoice, invoice_id)
@@ -104,7 +104,7 @@ def test_paid_invoice_thanks_and_hides_payment_details(app: Flask,
                                                        client: FlaskClient) -> None:
     invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
     with get_state(app).db.session() as session:
-        from plugin.db import Invoice
+        from kassa.db import Invoice
 
         invoice = session.get(Invoice, invoice_id)
         assert invoice is not None

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from plugin import get_state
+from kassa import get_state
 
 API = "/kassa/api/v1"
 KEY = "k" * 32

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin.api import views
-from plugin.db import CheckoutSession
+from kassa.api import views
+from kassa.db import CheckoutSession
 
 from .support import API, KEY, OTHER_KEY, bearer, confirm, count, create_session, order_payload
 
@@ -143,7 +143,7 @@ def test_error_messages_follow_the_request_language(
 
     class Recording:
         def __str__(self) -> str:
-            from plugin.i18n import current_locale
+            from kassa.i18n import current_locale
 
             seen.append(current_locale())
             return str(real)

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin.api import views
-from plugin.db import CheckoutSession, Invoice, Order
+from kassa.api import views
+from kassa.db import CheckoutSession, Invoice, Order
 
 from .support import (
     API,

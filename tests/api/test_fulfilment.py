@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Flask
 from flask.testing import FlaskClient
 
-from plugin.db import Invoice, OutboxMessage
+from kassa.db import Invoice, OutboxMessage
 
 from .support import API, API_KEYS, KEY, OTHER_KEY, bearer, confirm, count, create_session
 

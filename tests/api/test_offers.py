@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from flask.testing import FlaskClient
 
-from plugin import get_state
-from plugin.core.credit import build_installment_offer
+from kassa import get_state
+from kassa.core.credit import build_installment_offer
 
 from .support import API
 

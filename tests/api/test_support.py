@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 from flask import Flask
 
-from plugin import get_state
-from plugin.db import Invoice
-from plugin.services.reminders import run_reminders
+from kassa import get_state
+from kassa.db import Invoice
+from kassa.services.reminders import run_reminders
 from tests.factories import make_invoice
 
 KEY = {"Authorization": "Bearer " + "k" * 32}

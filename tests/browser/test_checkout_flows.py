@@ -22,9 +22,9 @@ from flask import Flask, redirect, request, url_for
 from sqlalchemy import select
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from plugin import get_state
-from plugin.db import CheckoutSession, Customer, Invoice, Order
-from plugin.i18n import format_money, format_percent
+from kassa import get_state
+from kassa.db import CheckoutSession, Customer, Invoice, Order
+from kassa.i18n import format_money, format_percent
 from tests.browser.conftest import ARTIFACTS
 from tests.checkout.support import count, open_session
 from tests.oidc_server import OidcProvider, ignore_provider_warnings

@@ -23,10 +23,10 @@ from demo_shop.app import DEMO_API_KEY, create_app
 from demo_shop.identity_broker import broker_settings, start_identity_broker
 from demo_shop.mailbox import register_mailbox, start_mailbox
 from demo_shop.receiver import Receiver, demo_settings, register_receiver
-from plugin import get_state
-from plugin.db import Invoice, migrate
-from plugin.i18n import format_money, format_percent
-from plugin.notify.outbox import deliver_pending
+from kassa import get_state
+from kassa.db import Invoice, migrate
+from kassa.i18n import format_money, format_percent
+from kassa.notify.outbox import deliver_pending
 from tests import localstripe_server as stand_in
 from tests.browser.conftest import ARTIFACTS
 from tests.conftest import TEST_KEY

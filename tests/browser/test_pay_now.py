@@ -18,7 +18,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from plugin.services.links import invoice_token
+from kassa.services.links import invoice_token
 from tests import localstripe_server as stand_in
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import make_invoice

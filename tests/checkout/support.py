@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from stdnum import luhn
 
-from plugin import get_state
-from plugin.services.checkout import create_checkout_session
+from kassa import get_state
+from kassa.services.checkout import create_checkout_session
 
 PREFIX = "/kassa/checkout"
 SE_ID = "19811218-9876"

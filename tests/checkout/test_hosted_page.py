@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.db import CheckoutSession, Invoice, Order
-from plugin.i18n import catalog, format_day, format_money, format_percent
-from plugin.invoicing.pdf import invoice_pdf
-from plugin.services.checkout import session_offers
+from kassa import get_state
+from kassa.db import CheckoutSession, Invoice, Order
+from kassa.i18n import catalog, format_day, format_money, format_percent
+from kassa.invoicing.pdf import invoice_pdf
+from kassa.services.checkout import session_offers
 from tests.invoicing.support import pdf_text
 
 from .support import (

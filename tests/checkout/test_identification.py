@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.db import CheckoutSession, Customer, Order
+from kassa import get_state
+from kassa.db import CheckoutSession, Customer, Order
 from tests.oidc_server import OidcProvider, ignore_provider_warnings
 
 from .conftest import CLIENT_ID

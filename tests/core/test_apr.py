@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugin.core import apr as apr_module
-from plugin.core.apr import (
+from kassa.core import apr as apr_module
+from kassa.core.apr import (
     apr_percent,
     apr_percent_in_periods,
     apr_percent_of_instalments,
     apr_percent_unrounded,
 )
-from plugin.core.errors import CreditError
+from kassa.core.errors import CreditError
 
 Flows = Sequence[tuple[Decimal, int]]
 

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import iban as stdnum_iban
 
-from plugin.core.barcode import FiVirtualBarcode, fi_virtual_barcode, parse_fi_virtual_barcode
-from plugin.core.errors import PaymentReferenceError
-from plugin.core.references import fi_reference, rf_from_fi
+from kassa.core.barcode import FiVirtualBarcode, fi_virtual_barcode, parse_fi_virtual_barcode
+from kassa.core.errors import PaymentReferenceError
+from kassa.core.references import fi_reference, rf_from_fi
 
 IBAN = "FI37 1590 3000 0007 76"
 V4_EXAMPLE = "437159030000007760000122500000000000000000011112161221"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin.core.calendar import (
+from kassa.core.calendar import (
     CHANNELS,
     ELECTRONIC_CHANNELS,
     BusinessCalendar,
@@ -21,7 +21,7 @@ from plugin.core.calendar import (
     payment_deadline,
     receipt_date,
 )
-from plugin.core.errors import CalendarError
+from kassa.core.errors import CalendarError
 
 # Bank-closing days the `public` holiday list may lack; 2026: Midsummer Eve is Fri 19 June,
 # Christmas Eve and New Year's Eve are Thursdays, so none is hidden by a weekend.

@@ -17,16 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plugin.core.camt import (
+from kassa.core.camt import (
     Statement,
     StatementError,
     StatementPayment,
     parse_statement,
     reference_candidates,
 )
-from plugin.core.errors import KassaError, PaymentReferenceError
-from plugin.core.money import minor_unit_exponent
-from plugin.core.references import (
+from kassa.core.errors import KassaError, PaymentReferenceError
+from kassa.core.money import minor_unit_exponent
+from kassa.core.references import (
     format_fi_reference,
     format_rf,
     is_valid_fi_reference,

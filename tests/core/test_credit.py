@@ -9,15 +9,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from plugin.core.apr import apr_percent_of_instalments
-from plugin.core.caps import (
+from kassa.core.apr import apr_percent_of_instalments
+from kassa.core.caps import (
     CapViolation,
     CreditCaps,
     check_caps,
     fi_interest_cap,
     se_interest_cap,
 )
-from plugin.core.credit import (
+from kassa.core.credit import (
     InstallmentProduct,
     InvoiceProduct,
     Offer,
@@ -26,7 +26,7 @@ from plugin.core.credit import (
     build_invoice_offer,
     offers_for,
 )
-from plugin.core.errors import CreditError, MoneyError
+from kassa.core.errors import CreditError, MoneyError
 
 PURCHASE = date(2026, 3, 10)
 MAX = 10_000_000

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from plugin.core.calendar import CHANNELS, business_calendar, receipt_date
-from plugin.core.dunning import (
+from kassa.core.calendar import CHANNELS, business_calendar, receipt_date
+from kassa.core.dunning import (
     DunningConfigError,
     DunningPolicy,
     DunningState,
@@ -28,7 +28,7 @@ from plugin.core.dunning import (
     notice_history_ok,
     policy_from_rules,
 )
-from plugin.core.rules import DEFAULT_RULES, RuleBook
+from kassa.core.rules import DEFAULT_RULES, RuleBook
 
 BOOK = RuleBook(DEFAULT_RULES)
 DUE = date(2026, 3, 2)  # a Monday

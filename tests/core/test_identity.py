@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from stdnum import luhn
 from stdnum.no import fodselsnummer
 
-from plugin.core.errors import IdentityError
-from plugin.core.identity import PersonalId, parse_personal_id
+from kassa.core.errors import IdentityError
+from kassa.core.identity import PersonalId, parse_personal_id
 
 TODAY = date(2026, 1, 15)
 FI_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from plugin.core.interest import (
+from kassa.core.interest import (
     InterestError,
     late_interest,
     late_interest_rate,
     late_interest_rates,
 )
-from plugin.core.rules import DEFAULT_RULES, RuleBook, parse_rule
+from kassa.core.rules import DEFAULT_RULES, RuleBook, parse_rule
 
 BOOK = RuleBook(DEFAULT_RULES)
 

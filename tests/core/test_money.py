@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from plugin.core.errors import MoneyError
-from plugin.core.money import (
+from kassa.core.errors import MoneyError
+from kassa.core.money import (
     Money,
     OrderLine,
     basket_total,

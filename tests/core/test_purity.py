@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import pathlib
 
-CORE = pathlib.Path(__file__).resolve().parents[2] / "plugin" / "core"
+CORE = pathlib.Path(__file__).resolve().parents[2] / "plugin" / "kassa" / "core"
 FORBIDDEN = ("flask", "sqlalchemy", "stripe", "requests", "werkzeug", "alembic")
 
 
@@ -16,8 +16,8 @@ def imported_modules(path: pathlib.Path) -> set[str]:
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            if node.level:  # relative: must stay inside plugin.core
-                assert node.level == 1, f"{path.name} reaches outside plugin.core"
+            if node.level:  # relative: must stay inside kassa.core
+                assert node.level == 1, f"{path.name} reaches outside kassa.core"
             elif node.module:
                 names.add(node.module)
     return names
@@ -30,8 +30,8 @@ def test_core_imports_no_framework_or_io_library() -> None:
         for name in imported_modules(path):
             root = name.split(".")[0]
             assert root not in FORBIDDEN, f"{path.name} imports {name}"
-            inside = name == "plugin.core" or name.startswith("plugin.core.")
-            assert root != "plugin" or inside, f"{path.name} imports {name}, outside the core"
+            inside = name == "kassa.core" or name.startswith("kassa.core.")
+            assert root != "kassa" or inside, f"{path.name} imports {name}, outside the core"
 
 
 def test_the_purity_check_catches_a_forbidden_import(tmp_path: pathlib.Path) -> None:

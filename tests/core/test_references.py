@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum import iso11649, luhn
 
-from plugin.core.errors import PaymentReferenceError
-from plugin.core.references import (
+from kassa.core.errors import PaymentReferenceError
+from kassa.core.references import (
     display_reference,
     fi_reference,
     format_fi_reference,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from plugin.core.rules import DEFAULT_RULES, RuleBook, RuleError, parse_rule
+from kassa.core.rules import DEFAULT_RULES, RuleBook, RuleError, parse_rule
 
 
 def test_row_in_force_is_the_latest_started_on_or_before_the_day() -> None:

@@ -10,9 +10,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from plugin import get_state
-from plugin.db import DunningStep, Invoice, InvoiceEvent, OutboxMessage
-from plugin.db.bulk import insert_rows, update_rows
+from kassa import get_state
+from kassa.db import DunningStep, Invoice, InvoiceEvent, OutboxMessage
+from kassa.db.bulk import insert_rows, update_rows
 from tests.factories import make_invoice
 
 TRICKY = {"text": "Tab\there, new\nline, back\\slash, \"quotes\", ä ø å €", "n": [1, None]}

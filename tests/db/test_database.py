@@ -11,11 +11,11 @@ from alembic.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import inspect, select, text
 
-from plugin import get_state
-from plugin.core.identity import parse_personal_id
-from plugin.db import Agreement, Base, Customer, Invoice, InvoiceEvent, Order, migrate
-from plugin.db.database import VERSION_TABLE
-from plugin.signals import invoice_issued, send_after_commit
+from kassa import get_state
+from kassa.core.identity import parse_personal_id
+from kassa.db import Agreement, Base, Customer, Invoice, InvoiceEvent, Order, migrate
+from kassa.db.database import VERSION_TABLE
+from kassa.signals import invoice_issued, send_after_commit
 
 
 def test_migrations_create_exactly_the_models(app: Flask) -> None:

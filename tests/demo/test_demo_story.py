@@ -18,10 +18,10 @@ from werkzeug.serving import make_server
 from demo_shop.app import create_app
 from demo_shop.mailbox import register_mailbox, start_mailbox
 from demo_shop.receiver import Receiver, demo_settings, register_receiver
-from plugin import get_state
-from plugin.db import Invoice, migrate
-from plugin.notify.outbox import deliver_pending
-from plugin.services.reminders import run_reminders
+from kassa import get_state
+from kassa.db import Invoice, migrate
+from kassa.notify.outbox import deliver_pending
+from kassa.services.reminders import run_reminders
 from tests.conftest import TEST_KEY
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -11,8 +11,8 @@ import pypdf
 import pytest
 from flask import Flask
 
-from plugin import get_state
-from plugin.db import Invoice, OrderLine
+from kassa import get_state
+from kassa.db import Invoice, OrderLine
 
 #: The example lines: prices include VAT (Finnish 25.5 % and 10 %).
 LINES = (
@@ -51,8 +51,8 @@ def fake_catalog(monkeypatch: pytest.MonkeyPatch, locale: str,
                  messages: Mapping[str, str]) -> None:
     """Let documents in ``locale`` use ``messages`` as its translations (the real catalogs
     are filled by the translators later)."""
-    import plugin.invoicing as invoicing
-    from plugin.i18n import catalog as real_catalog
+    import kassa.invoicing as invoicing
+    from kassa.i18n import catalog as real_catalog
 
     def patched(code: str) -> Any:
         return _Catalog(messages) if code == locale else real_catalog(code)

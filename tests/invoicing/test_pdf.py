@@ -12,11 +12,11 @@ from flask import Flask
 from PIL import Image, ImageChops
 from segno import helpers
 
-from plugin import get_state
-from plugin.core.barcode import parse_fi_virtual_barcode
-from plugin.db import Invoice
-from plugin.i18n import format_money
-from plugin.invoicing.pdf import invoice_pdf
+from kassa import get_state
+from kassa.core.barcode import parse_fi_virtual_barcode
+from kassa.db import Invoice
+from kassa.i18n import format_money
+from kassa.invoicing.pdf import invoice_pdf
 from tests.factories import make_invoice
 
 from .support import add_lines, fake_catalog, pdf_text

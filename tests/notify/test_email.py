@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 from flask import Flask
 
-from plugin import get_state
-from plugin.db import Invoice
-from plugin.i18n import catalog
-from plugin.notify.email import build_invoice_email, send_email
+from kassa import get_state
+from kassa.db import Invoice
+from kassa.i18n import catalog
+from kassa.notify.email import build_invoice_email, send_email
 from tests.factories import make_invoice
 
 from .conftest import SmtpServer, free_port

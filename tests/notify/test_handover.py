@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from fpdf import FPDF
 
-from plugin.config import load_config
-from plugin.notify.handover import (
+from kassa.config import load_config
+from kassa.notify.handover import (
     HandoverError,
     hand_over,
     handover_payload,

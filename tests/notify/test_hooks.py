@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from plugin.config import OVERDUE_SEGMENTS, HookTarget, load_config
-from plugin.errors import ConfigurationError
-from plugin.notify import hooks
-from plugin.notify.hooks import (
+from kassa.config import OVERDUE_SEGMENTS, HookTarget, load_config
+from kassa.errors import ConfigurationError
+from kassa.notify import hooks
+from kassa.notify.hooks import (
     OverdueCase,
     overdue_hook_payload,
     recommendation,
@@ -31,7 +31,7 @@ from plugin.notify.hooks import (
     targets_for,
     verify_standard_webhook,
 )
-from plugin.notify.http import post
+from kassa.notify.http import post
 from tests.conftest import base_config
 from tests.http_receiver import HttpReceiver, Reply
 

@@ -11,12 +11,12 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.core.calendar import business_calendar
-from plugin.db import Invoice, InvoiceEvent, OutboxMessage, SupportTask
-from plugin.notify.hooks import verify_standard_webhook
-from plugin.notify.outbox import DeliveryReport, deliver_pending
-from plugin.services.reminders import run_reminders
+from kassa import get_state
+from kassa.core.calendar import business_calendar
+from kassa.db import Invoice, InvoiceEvent, OutboxMessage, SupportTask
+from kassa.notify.hooks import verify_standard_webhook
+from kassa.notify.outbox import DeliveryReport, deliver_pending
+from kassa.services.reminders import run_reminders
 from tests.factories import make_invoice
 from tests.http_receiver import HttpReceiver
 from tests.notify.conftest import SmtpServer

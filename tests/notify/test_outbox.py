@@ -14,12 +14,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.db import Invoice, InvoiceEvent, OutboxMessage
-from plugin.notify import outbox
-from plugin.notify.outbox import DeliveryReport, deliver_pending, resend
-from plugin.services.links import invoice_id_from_token
-from plugin.signals import invoice_sent
+from kassa import get_state
+from kassa.db import Invoice, InvoiceEvent, OutboxMessage
+from kassa.notify import outbox
+from kassa.notify.outbox import DeliveryReport, deliver_pending, resend
+from kassa.services.links import invoice_id_from_token
+from kassa.signals import invoice_sent
 from tests.factories import make_invoice
 from tests.invoicing.support import fake_catalog
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from plugin.config import load_config
-from plugin.errors import ConfigurationError
-from plugin.notify import hooks
-from plugin.notify.sms import (
+from kassa.config import load_config
+from kassa.errors import ConfigurationError
+from kassa.notify import hooks
+from kassa.notify.sms import (
     MAX_SMS_CHARS,
     JsonHttpSmsProvider,
     SmsProvider,
@@ -174,7 +174,7 @@ def test_friendly_text_is_looked_up_in_the_shoppers_locale(monkeypatch: pytest.M
 
 
 def test_no_break_spaces_become_plain_spaces_for_the_gsm_alphabet() -> None:
-    from plugin.notify.sms import JsonHttpSmsProvider as _Provider
+    from kassa.notify.sms import JsonHttpSmsProvider as _Provider
     from tests.http_receiver import HttpReceiver as _Receiver
 
     with _Receiver() as receiver:

@@ -20,8 +20,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from plugin import get_state
-from plugin.db import Invoice
+from kassa import get_state
+from kassa.db import Invoice
 
 WEBHOOK_SECRET = "whsec_kassa_test_secret"
 WEBHOOK_PATH = "/kassa/pay/stripe/webhook"

@@ -11,10 +11,10 @@ import stripe
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.db import Invoice, PaymentAttempt
-from plugin.extension import KassaState
-from plugin.payments.gateway import (
+from kassa import get_state
+from kassa.db import Invoice, PaymentAttempt
+from kassa.extension import KassaState
+from kassa.payments.gateway import (
     PaymentUnavailable,
     create_payment_intent,
     idempotency_key,

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.db import Invoice, PaymentAttempt
-from plugin.services.links import invoice_token
+from kassa import get_state
+from kassa.db import Invoice, PaymentAttempt
+from kassa.services.links import invoice_token
 from tests.factories import make_invoice
 from tests.localstripe_server import LocalStripe
 from tests.payments.support import WEBHOOK_SECRET, load_invoice

@@ -8,9 +8,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from plugin import get_state, invoice_paid, payment_received
-from plugin.db import Invoice, Payment
-from plugin.services.payments import PaymentError, record_payment
+from kassa import get_state, invoice_paid, payment_received
+from kassa.db import Invoice, Payment
+from kassa.services.payments import PaymentError, record_payment
 from tests.factories import make_invoice
 from tests.payments.support import load_invoice
 
@@ -148,9 +148,9 @@ def test_concurrent_bookings_on_one_invoice_add_up(app) -> None:  # type: ignore
     import threading
     from datetime import date as _date
 
-    from plugin import get_state as _state
-    from plugin.db import Invoice as _Invoice
-    from plugin.services.payments import record_payment as _record
+    from kassa import get_state as _state
+    from kassa.db import Invoice as _Invoice
+    from kassa.services.payments import record_payment as _record
     from tests.factories import make_invoice as _make
 
     invoice_id = _make(app, amount=10000)

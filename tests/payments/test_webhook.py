@@ -10,9 +10,9 @@ from flask import Flask
 from flask_wtf import CSRFProtect
 from sqlalchemy import func, select
 
-from plugin import Kassa, get_state
-from plugin.db import Invoice, Payment, PaymentAttempt, ProcessedWebhook
-from plugin.payments.gateway import create_payment_intent
+from kassa import Kassa, get_state
+from kassa.db import Invoice, Payment, PaymentAttempt, ProcessedWebhook
+from kassa.payments.gateway import create_payment_intent
 from tests.conftest import base_config
 from tests.factories import make_invoice
 from tests.localstripe_server import LocalStripe

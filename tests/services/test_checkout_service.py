@@ -10,16 +10,16 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from plugin import get_state
-from plugin.core.references import is_valid_reference
-from plugin.db import CheckoutSession, Invoice, Order, OutboxMessage
-from plugin.services.checkout import (
+from kassa import get_state
+from kassa.core.references import is_valid_reference
+from kassa.db import CheckoutSession, Invoice, Order, OutboxMessage
+from kassa.services.checkout import (
     CheckoutError,
     confirm_checkout,
     create_checkout_session,
     session_offers,
 )
-from plugin.services.credit_decision import CreditDecision
+from kassa.services.credit_decision import CreditDecision
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from itsdangerous import URLSafeSerializer
 
-from plugin.services.links import invoice_id_from_token, invoice_token
+from kassa.services.links import invoice_id_from_token, invoice_token
 
 #: Ids up to the largest the BIGINT id column holds.
 IDS = [*range(0, 300), 4_095, 65_536, 1_234_567, 2**31 - 1, 2**53 + 7, 2**63 - 1]

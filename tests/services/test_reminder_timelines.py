@@ -11,11 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from plugin import get_state
-from plugin.db import DunningStep, Invoice
-from plugin.services.holds import place_hold
-from plugin.services.payments import record_payment
-from plugin.services.reminders import run_reminders
+from kassa import get_state
+from kassa.db import DunningStep, Invoice
+from kassa.services.holds import place_hold
+from kassa.services.payments import record_payment
+from kassa.services.reminders import run_reminders
 from tests.factories import make_invoice
 
 ISSUED = date(2026, 2, 16)

@@ -16,11 +16,11 @@ from flask import Flask
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from plugin import get_state
-from plugin.core.dunning import DunningState
-from plugin.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
-from plugin.services import due_invoices, reminders
-from plugin.services.reminders import run_reminders
+from kassa import get_state
+from kassa.core.dunning import DunningState
+from kassa.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
+from kassa.services import due_invoices, reminders
+from kassa.services.reminders import run_reminders
 from tests.conftest import base_config
 from tests.factories import make_invoice
 
@@ -184,8 +184,8 @@ _KILLED_MID_BATCH = """
 import json, os, signal, sys
 from datetime import date
 from flask import Flask
-from plugin import Kassa, get_state
-from plugin.services import reminders
+from kassa import Kassa, get_state
+from kassa.services import reminders
 
 app = Flask("kassa_killed")
 app.config.update(json.loads(sys.argv[1]))

@@ -15,18 +15,18 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from plugin import get_state
-from plugin.core.camt import StatementError, parse_statement
-from plugin.db import Invoice, InvoiceEvent, Payment
-from plugin.services import statements
-from plugin.services.reminders import RunReport, run_reminders
-from plugin.services.statements import (
+from kassa import get_state
+from kassa.core.camt import StatementError, parse_statement
+from kassa.db import Invoice, InvoiceEvent, Payment
+from kassa.services import statements
+from kassa.services.reminders import RunReport, run_reminders
+from kassa.services.statements import (
     ImportReport,
     bank_external_id,
     book_statement,
     import_statement,
 )
-from plugin.signals import payment_received, payment_unmatched
+from kassa.signals import payment_received, payment_unmatched
 from tests.api.support import API, API_KEYS, KEY, bearer
 from tests.factories import make_invoice
 

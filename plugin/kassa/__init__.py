@@ -1,0 +1,32 @@
+"""Kassa: pay by invoice and installments for Nordic Flask shops.
+
+This module only re-exports the public API::
+
+    from kassa import Kassa
+    kassa = Kassa(app)
+"""
+
+from .errors import ConfigurationError, KassaError
+from .extension import Kassa, KassaState, get_state
+from .signals import (
+    invoice_issued,
+    invoice_paid,
+    invoice_sent,
+    kassa_signals,
+    order_confirmed,
+    payment_received,
+)
+
+__all__ = [
+    "ConfigurationError",
+    "Kassa",
+    "KassaError",
+    "KassaState",
+    "get_state",
+    "invoice_issued",
+    "invoice_paid",
+    "invoice_sent",
+    "kassa_signals",
+    "order_confirmed",
+    "payment_received",
+]

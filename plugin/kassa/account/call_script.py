@@ -1,0 +1,36 @@
+"""The call script the support team's tasks and hooks link to: how to make the friendly
+contact about an overdue invoice (listen first, agree on a plan together, never shame).
+
+Staff-facing, in the team's language (``?lang=``, else ``KASSA_DEFAULT_LOCALE``), with the
+recommended channel and tone per payment-behaviour segment from :mod:`kassa.notify.hooks`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, render_template, request
+
+from ..config import COUNTRY_CURRENCY, OVERDUE_SEGMENTS
+from ..extension import get_state
+from ..i18n import gettext as _
+from ..i18n import normalize_locale
+from ..notify.hooks import CHANNEL_LABELS, SEGMENT_LABELS, TONE_LABELS, recommendation
+from .views import account
+
+
+@account.get("/call-script/<country>")
+def call_script(country: str) -> Any:
+    """The friendly-contact script for ``country`` (fi, se or no)."""
+    code = country.upper()
+    if code not in COUNTRY_CURRENCY:
+        return render_template("kassa/account/not_found.html"), 404
+    if not normalize_locale(request.args.get("lang")):
+        g.kassa_locale = get_state().config.default_locale
+    segments = []
+    for segment in OVERDUE_SEGMENTS:
+        channel, tone = recommendation(segment, code)
+        segments.append({"segment": segment, "label": _(SEGMENT_LABELS[segment]),
+                         "channel": _(CHANNEL_LABELS[channel]), "tone": tone,
+                         "tone_label": _(TONE_LABELS[tone])})
+    return render_template("kassa/account/call_script.html", country=code, segments=segments)

@@ -1,0 +1,96 @@
+"""The merchant team's side of the API: the support queue and pausing reminders.
+
+Registered on the storefront API blueprint when :mod:`kassa.api.views` is imported; behind
+the same API keys. The console screens (a later issue) read the same records.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, jsonify, request
+from sqlalchemy import select
+
+from ..db.models import Invoice, SupportTask, as_utc
+from ..extension import request_session, transaction
+from ..services.holds import HoldError, end_holds, place_hold
+from ..services.representation import invoice_json
+from .auth import ApiError, current_storefront, storefront_required
+from .views import api, clock
+
+TASK_STATUSES = ("open", "done", "all")
+
+
+@api.get("/support-tasks")
+@storefront_required
+def support_tasks() -> Response:
+    """The support queue: overdue invoices handed to the team, oldest deadline first."""
+    status = request.args.get("status", "open")
+    if status not in TASK_STATUSES:
+        raise ApiError("request.field", 400, f"status must be one of {', '.join(TASK_STATUSES)}",
+                       field="status")
+    query = select(SupportTask).order_by(SupportTask.due_at, SupportTask.id).limit(500)
+    if status != "all":
+        query = query.where(SupportTask.status == status)
+    tasks = request_session().scalars(query).all()
+    response = jsonify(tasks=[_task_json(task) for task in tasks])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _task_json(task: SupportTask) -> dict[str, Any]:
+    return {"id": task.id, "kind": task.kind, "status": task.status, "segment": task.segment,
+            "due_at": as_utc(task.due_at).isoformat(), "created_at":
+            as_utc(task.created_at).isoformat(),
+            "case": {**task.payload, "task_id": str(task.id)}}
+
+
+@api.post("/invoices/<number>/holds")
+@storefront_required
+def hold_invoice(number: str) -> Response:
+    """Pause the reminders: ``{"reason": "disputed" | "plan" | "extended", "until"?,
+    "due_date"?}``."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError("request.json", 400, "the body must be a JSON object")
+    _now, today = clock()
+    with transaction() as db:
+        invoice = _own_invoice(number)
+        try:
+            place_hold(db, invoice, str(data.get("reason", "")), today=today,
+                       until=_day(data, "until"), new_due_date=_day(data, "due_date"))
+        except HoldError as exc:
+            raise ApiError(exc.code, 422, exc.message) from None
+        body = invoice_json(invoice)
+    return jsonify(body)
+
+
+@api.post("/invoices/<number>/holds/end")
+@storefront_required
+def end_invoice_holds(number: str) -> Response:
+    """End the holds in force; reminders resume from the next run."""
+    _now, today = clock()
+    with transaction() as db:
+        invoice = _own_invoice(number)
+        ended = end_holds(db, invoice, today=today)
+        body = invoice_json(invoice)
+    return jsonify(dict(body, holds_ended=ended))
+
+
+def _own_invoice(number: str) -> Invoice:
+    invoice = request_session().scalar(select(Invoice).where(Invoice.number == number))
+    if invoice is None or invoice.agreement.order.storefront != current_storefront():
+        raise ApiError("invoice.not_found", 404, f"no invoice {number!r}")
+    return invoice
+
+
+def _day(data: dict[str, Any], name: str) -> date | None:
+    value = data.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ApiError("request.field", 400, f"{name} must be a date (YYYY-MM-DD)",
+                       field=name) from None

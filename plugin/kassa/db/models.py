@@ -1,0 +1,428 @@
+"""SQLAlchemy 2 models for the records checkout and invoicing need.
+
+Every table is prefixed ``kassa_`` so Kassa lives beside the host app's own tables. Money is
+stored as integer minor units (``BigInteger``) next to its currency; VAT rates as
+``Numeric(5, 2)`` percent. Timestamps are timezone-aware UTC. Personal identity numbers are
+stored only encrypted (see :mod:`kassa.db.personal_ids`), with a keyed digest for lookups
+and a masked form for display.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    true,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment as UTC: SQLite hands timestamps back naive, and Kassa stores UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with names for constraints, so migrations are stable on every backend."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+
+
+class Customer(Base):
+    """A shopper who bought on invoice or installments."""
+
+    __tablename__ = "kassa_customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(5))
+    #: Fernet token of the compact identity number; never logged, never shown.
+    personal_id_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: HMAC-SHA256 of country + compact number, to find a returning customer.
+    personal_id_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: What staff and the shopper may see, e.g. ``131052-****``.
+    personal_id_masked: Mapped[str | None] = mapped_column(String(20))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    orders: Mapped[list[Order]] = relationship(back_populates="customer")
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="customer")
+
+    def __repr__(self) -> str:
+        return f"<Customer {self.id} {self.country} {self.personal_id_masked or ''}>"
+
+
+class Order(Base):
+    """An order from a storefront, identified there by ``external_id``."""
+
+    __tablename__ = "kassa_orders"
+    __table_args__ = (UniqueConstraint("storefront", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storefront: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(100))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_customers.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    vat_minor: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    locale: Mapped[str] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    customer: Mapped[Customer | None] = relationship(back_populates="orders")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.position", cascade="all, delete-orphan"
+    )
+
+
+class OrderLine(Base):
+    """One line of an order; prices include VAT."""
+
+    __tablename__ = "kassa_order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("kassa_orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(String(300))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price_minor: Mapped[int] = mapped_column(BigInteger)
+    vat_rate: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    vat_minor: Mapped[int] = mapped_column(BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class Agreement(Base):
+    """The credit the shopper accepted: invoice or installment plan, with what they were shown."""
+
+    __tablename__ = "kassa_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("kassa_orders.id"), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("kassa_customers.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))
+    product_id: Mapped[str] = mapped_column(String(60))
+    #: The offer as shown (rates, APR, fees, schedule), the disclosure texts and the language.
+    terms: Mapped[dict[str, Any]] = mapped_column(JSON)
+    locale: Mapped[str] = mapped_column(String(5))
+    accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship()
+    customer: Mapped[Customer] = relationship()
+    invoices: Mapped[list[Invoice]] = relationship(back_populates="agreement")
+
+
+class Invoice(Base):
+    """An invoice (or one instalment's invoice) with its national payment reference."""
+
+    __tablename__ = "kassa_invoices"
+    __table_args__ = (Index("ix_kassa_invoices_next_look", "next_action_on", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(30), unique=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("kassa_agreements.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("kassa_customers.id"), index=True)
+    instalment_number: Mapped[int | None] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(35), unique=True)
+    reference_scheme: Mapped[str] = mapped_column(String(12))
+    channel: Mapped[str] = mapped_column(String(20))
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    fees_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    interest_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    paid_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    #: Sweden: a reminder fee may be charged only if agreed at the purchase.
+    reminder_fee_agreed: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: The day late-payment interest was last brought up to date.
+    interest_through: Mapped[date | None] = mapped_column(Date)
+    #: The earliest day the reminder engine has something to do for this invoice; None when
+    #: nothing is planned (paid, on hold, handed to collection). The daily run reads only
+    #: invoices whose day has come, in (next_action_on, id) order through its index.
+    next_action_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship(back_populates="invoices")
+    customer: Mapped[Customer] = relationship(back_populates="invoices")
+    events: Mapped[list[InvoiceEvent]] = relationship(
+        back_populates="invoice", order_by="InvoiceEvent.id"
+    )
+    payments: Mapped[list[Payment]] = relationship(back_populates="invoice")
+    steps: Mapped[list[DunningStep]] = relationship(order_by="DunningStep.id")
+    holds: Mapped[list[InvoiceHold]] = relationship(order_by="InvoiceHold.id")
+
+    @property
+    def balance_minor(self) -> int:
+        """What is still to pay: amount, fees and interest, less payments (minor units)."""
+        return self.amount_minor + self.fees_minor + self.interest_minor - self.paid_minor
+
+
+class InvoiceEvent(Base):
+    """One entry of an invoice's append-only trail (issued, sent, opened, paid, ...)."""
+
+    __tablename__ = "kassa_invoice_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="events")
+
+
+@event.listens_for(InvoiceEvent, "before_update")
+@event.listens_for(InvoiceEvent, "before_delete")
+def _trail_is_append_only(_mapper: Any, _connection: Any, target: InvoiceEvent) -> None:
+    raise ValueError(f"invoice event {target.id} is part of an append-only trail")
+
+
+class Payment(Base):
+    """Money received (bank transfer by reference, Stripe) or paid back (refund)."""
+
+    __tablename__ = "kassa_payments"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(35))
+    received_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    invoice: Mapped[Invoice | None] = relationship(back_populates="payments")
+
+
+class ProcessedWebhook(Base):
+    """An inbound webhook event already handled; the unique key makes handling happen once."""
+
+    __tablename__ = "kassa_processed_webhooks"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(255))
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffUser(Base):
+    """A member of the merchant's support staff who signs in to the help console."""
+
+    __tablename__ = "kassa_staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20), default="agent")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CheckoutSession(Base):
+    """A storefront's request to let a shopper pay one order by invoice or installments.
+
+    The storefront gets ``id`` and ``client_secret``; only a SHA-256 digest of the secret is
+    stored. ``status`` is ``open``, ``completed``, ``cancelled`` or ``expired``.
+    """
+
+    __tablename__ = "kassa_checkout_sessions"
+    __table_args__ = (UniqueConstraint("storefront", "external_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    secret_digest: Mapped[str] = mapped_column(String(64))
+    storefront: Mapped[str] = mapped_column(String(40))
+    external_id: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    #: Order lines as sent: description, quantity, unit_price (minor), vat_rate (string).
+    lines: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Customer as sent: name, email, phone, street, postal_code, city.
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    locale: Mapped[str] = mapped_column(String(5))
+    return_url: Mapped[str] = mapped_column(Text)
+    cancel_url: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column()
+    method: Mapped[str | None] = mapped_column(String(20))
+    offer_id: Mapped[str | None] = mapped_column(String(60))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    #: The identity the broker verified (masked), when strong identification was used.
+    verified_identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_orders.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+    order: Mapped[Order | None] = relationship()
+
+
+class Counter(Base):
+    """A named sequence (invoice numbers) that never hands out a number twice."""
+
+    __tablename__ = "kassa_counters"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxMessage(Base):
+    """A message to deliver (e-mail, SMS, a hand-over, a hook), written in the same
+    transaction as the change that caused it and delivered by the outbox worker.
+
+    ``status`` is ``pending``, ``sent`` or ``dead`` (after the configured attempts).
+    """
+
+    __tablename__ = "kassa_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(40))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+
+class GoneEndpoint(Base):
+    """A receiver URL that answered ``410 Gone``: nothing more is sent to it.
+
+    Kept by a digest of the URL, never the URL itself (a Slack webhook URL is a credential).
+    A new URL in the configuration is a new endpoint; ``flask kassa endpoints enable`` lets
+    the same URL be used again.
+    """
+
+    __tablename__ = "kassa_gone_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the URL, hexadecimal (:func:`kassa.notify.http.endpoint_digest`).
+    url_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The outbox's name of the target that answered ("webhook:0", "letter", ...).
+    recipient: Mapped[str] = mapped_column(String(320))
+    channel: Mapped[str] = mapped_column(String(20))
+    #: What the receiver answered, as the outbox recorded it.
+    error: Mapped[str] = mapped_column(Text)
+    gone_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+class PaymentAttempt(Base):
+    """One "pay now" attempt through Stripe for an invoice: a PaymentIntent.
+
+    ``(invoice_id, attempt_no)`` makes the Stripe idempotency key, so a retried request never
+    creates a second intent.
+    """
+
+    __tablename__ = "kassa_payment_attempts"
+    __table_args__ = (UniqueConstraint("invoice_id", "attempt_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    intent_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(30), default="created")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DunningStep(Base):
+    """A step the reminder engine took for an invoice: friendly contact, reminder, collection.
+
+    The unique key makes each step happen once, whatever runs at the same time or again.
+    """
+
+    __tablename__ = "kassa_dunning_steps"
+    __table_args__ = (UniqueConstraint("invoice_id", "kind", "notice_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: No index of its own: the unique key begins with it.
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("kassa_invoices.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: 1.. for fee-bearing reminders; 0 for the friendly contact and the collection hand-off.
+    notice_number: Mapped[int] = mapped_column(Integer, default=0)
+    taken_on: Mapped[date] = mapped_column(Date)
+    fee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InvoiceHold(Base):
+    """A pause of the reminders: a dispute, an agreed payment plan or an extension."""
+
+    __tablename__ = "kassa_invoice_holds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    starts_on: Mapped[date] = mapped_column(Date)
+    #: None while the hold lasts; the day it ended otherwise.
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupportTask(Base):
+    """A task in the merchant's own support queue, e.g. "call this customer, invoice overdue"."""
+
+    __tablename__ = "kassa_support_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_invoices.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("kassa_customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    segment: Mapped[str | None] = mapped_column(String(30))
+    #: What the agent needs: contact details, amounts, recommended channel and tone, script.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    due_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()

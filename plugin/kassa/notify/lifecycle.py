@@ -1,0 +1,263 @@
+"""Outbox senders for everything after the invoice e-mail: SMS and hand-over delivery of
+invoices, the friendly contact, formal reminders, support-team hooks and collection.
+
+Each sender is registered with :func:`kassa.notify.outbox.register_sender` and returns a
+:class:`~kassa.notify.http.DeliveryResult` (or None for success), so retries, backoff and
+the dead-letter state stay the outbox's business. Texts are written in the customer's
+language with :func:`kassa.invoicing.translator`, which needs no request.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ..core.calendar import receipt_date
+from ..db.models import Invoice, InvoiceEvent, OutboxMessage
+from ..extension import KassaState
+from ..i18n import format_day, format_money, normalize_locale
+from ..invoicing import payment_details, translator
+from ..invoicing.pdf import invoice_pdf
+from ..services.links import invoice_token
+from .email import send_email
+from .handover import hand_over, handover_payload, handover_settings
+from .hooks import send_hook
+from .http import DeliveryResult
+from .outbox import PermanentDeliveryError, register_sender
+from .sms import friendly_sms_text, sms_provider_from_config
+
+HANDOVER_CHANNELS = ("letter", "einvoice", "digital_mailbox")
+
+
+def _invoice(db: Session, message: OutboxMessage) -> Invoice:
+    invoice = db.get(Invoice, message.invoice_id) if message.invoice_id else None
+    if invoice is None:
+        raise PermanentDeliveryError(f"invoice {message.invoice_id!r} does not exist")
+    return invoice
+
+
+def _locale(state: KassaState, message: OutboxMessage, invoice: Invoice) -> str:
+    return (normalize_locale((message.payload or {}).get("locale"))
+            or normalize_locale(invoice.customer.locale) or state.config.default_locale)
+
+
+def _link(state: KassaState, message: OutboxMessage, invoice: Invoice, via: str) -> str:
+    base = (message.payload or {}).get("base_url") or state.config.public_url
+    return (f"{base.rstrip('/')}{state.config.url_prefix}/account/invoice/"
+            f"{invoice_token(invoice.id)}?via={via}")
+
+
+def _email(state: KassaState, recipient: str, subject: str, body: str, locale: str,
+           attachment: tuple[bytes, str] | None = None) -> EmailMessage:
+    config = state.config
+    mail = EmailMessage()
+    mail["Subject"] = subject
+    mail["From"] = formataddr((config.shop_name, config.mail_from))
+    mail["To"] = recipient
+    mail["Date"] = format_datetime(datetime.now().astimezone())
+    mail["Message-ID"] = make_msgid("kassa", domain=config.mail_from.rpartition("@")[2]
+                                    or "localhost")
+    mail.set_content(body)
+    if attachment is not None:
+        mail.add_attachment(attachment[0], maintype="application", subtype="pdf",
+                            filename=attachment[1])
+    mail["Content-Language"] = locale
+    return mail
+
+
+# -- invoices by SMS and by hand-over --------------------------------------------------------
+
+
+def send_invoice_sms(db: Session, state: KassaState, message: OutboxMessage,
+                     now: datetime) -> DeliveryResult | None:
+    """A short SMS with the amount, due date and the invoice page link."""
+    invoice = _invoice(db, message)
+    locale = _locale(state, message, invoice)
+    _ = translator(locale)
+    text = _("%(shop)s: your invoice of %(amount)s is due on %(date)s. See and pay it here: "
+             "%(url)s", shop=state.config.shop_name,
+             amount=format_money(invoice.balance_minor, invoice.currency, locale),
+             date=format_day(invoice.due_date, locale), url=_link(state, message, invoice, "sms"))
+    return sms_provider_from_config(state.config).send(message.recipient, text,
+                                                       message_id=f"kassa-{message.id}")
+
+
+def send_handover(db: Session, state: KassaState, message: OutboxMessage,
+                  now: datetime) -> DeliveryResult | None:
+    """Hand the invoice (or a reminder of it) with its PDF to the print or operator service,
+    and record when a letter is received at the latest."""
+    invoice = _invoice(db, message)
+    locale = _locale(state, message, invoice)
+    url, token = handover_settings(state.config, message.channel)
+    customer = invoice.customer
+    payload = message.payload or {}
+    data = {
+        "number": invoice.number, "reference": invoice.reference, "currency": invoice.currency,
+        "amount_minor": invoice.balance_minor, "due_date": invoice.due_date,
+        "issue_date": invoice.issue_date,
+        "recipient": {"name": customer.name, "street": customer.street,
+                      "postal_code": customer.postal_code, "city": customer.city,
+                      "country": invoice.country},
+    }
+    try:
+        body = handover_payload(data, invoice_pdf(invoice, state.config, locale),
+                                message.channel)
+    except Exception as exc:  # a payload that can never be valid (e.g. no postal address)
+        raise PermanentDeliveryError(str(exc)) from exc
+    # What kind of document it is: the invoice itself or a numbered payment reminder.
+    body["document"] = {"kind": message.kind, "notice": payload.get("notice"),
+                        "fee_minor": payload.get("fee"), "deadline": payload.get("deadline"),
+                        "locale": locale}
+    result = hand_over(url or "", token or "", body, f"kassa-{message.id}")
+    if result.ok:
+        sent_on = now.date()
+        event: dict[str, Any] = {"channel": message.channel, "message": message.kind}
+        if message.channel == "letter":
+            event["receipt_date"] = receipt_date(
+                invoice.country, "letter", sent_on,
+                letter_lag_business_days=state.config.letter_lag_business_days.get(
+                    invoice.country, 0)).isoformat()
+        db.add(InvoiceEvent(invoice_id=invoice.id, kind="handed_over", data=event,
+                            occurred_at=now))
+    return result
+
+
+# -- the friendly contact and formal reminders -----------------------------------------------
+
+
+def send_friendly_sms(db: Session, state: KassaState, message: OutboxMessage,
+                      now: datetime) -> DeliveryResult | None:
+    """The warm, fee-free SMS the day after the due date, with the pay link."""
+    invoice = _invoice(db, message)
+    locale = _locale(state, message, invoice)
+    text = friendly_sms_text(locale, state.config.shop_name,
+                             format_money(invoice.balance_minor, invoice.currency, locale),
+                             _link(state, message, invoice, "sms"))
+    return sms_provider_from_config(state.config).send(message.recipient, text,
+                                                       message_id=f"kassa-{message.id}")
+
+
+def send_friendly_email(db: Session, state: KassaState, message: OutboxMessage,
+                        now: datetime) -> DeliveryResult | None:
+    """The warm, fee-free e-mail the day after the due date, with the pay link."""
+    invoice = _invoice(db, message)
+    locale = _locale(state, message, invoice)
+    _ = translator(locale)
+    amount = format_money(invoice.balance_minor, invoice.currency, locale)
+    body = "\n\n".join([
+        _("Hello %(name)s,", name=invoice.customer.name),
+        _("This is a friendly reminder: your invoice %(number)s of %(amount)s was due on "
+          "%(date)s. It happens to all of us! No fee has been added.",
+          number=invoice.number, amount=amount, date=format_day(invoice.due_date, locale)),
+        _("You can see the invoice and pay it here:") + "\n"
+        + _link(state, message, invoice, "email"),
+        _("If you have already paid, thank you, and please ignore this message. If paying "
+          "now is difficult, just reply: we can agree on more time or a payment plan "
+          "together."),
+        _("Kind regards,") + "\n" + state.config.shop_name,
+    ]) + "\n"
+    send_email(_email(state, message.recipient, _("A friendly reminder about invoice "
+                                                    "%(number)s", number=invoice.number),
+                      body, locale), state.config)
+    return None
+
+
+def send_reminder_email(db: Session, state: KassaState, message: OutboxMessage,
+                        now: datetime) -> DeliveryResult | None:
+    """A formal payment reminder with its fee, new total and deadline, and the PDF."""
+    invoice = _invoice(db, message)
+    locale = _locale(state, message, invoice)
+    _ = translator(locale)
+    payload = message.payload or {}
+    fee = int(payload.get("fee") or 0)
+    deadline = payload.get("deadline")
+    details = payment_details(invoice, state.config)
+    lines = [
+        _("Hello %(name)s,", name=invoice.customer.name),
+        _("We have not yet received payment for invoice %(number)s, which was due on "
+          "%(date)s.", number=invoice.number, date=format_day(invoice.due_date, locale)),
+    ]
+    if fee:
+        lines.append(_("A reminder fee of %(fee)s has been added, as the law allows.",
+                       fee=format_money(fee, invoice.currency, locale)))
+    lines += [
+        _("Please pay %(amount)s by %(date)s, using the reference %(reference)s.",
+          amount=format_money(invoice.balance_minor, invoice.currency, locale),
+          date=format_day(date.fromisoformat(deadline) if deadline else invoice.due_date,
+                          locale),
+          reference=details.reference_display),
+        _("You can see the invoice and pay it here:") + "\n"
+        + _link(state, message, invoice, "email"),
+        _("If you think this reminder is wrong, or you would like more time or a payment "
+          "plan, please reply to this message before the date above. We are glad to help."),
+        _("Kind regards,") + "\n" + state.config.shop_name,
+    ]
+    subject = _("Payment reminder: invoice %(number)s", number=invoice.number)
+    pdf = (invoice_pdf(invoice, state.config, locale), f"invoice-{invoice.number}.pdf")
+    send_email(_email(state, message.recipient, subject, "\n\n".join(lines) + "\n", locale,
+                      pdf), state.config)
+    return None
+
+
+# -- the merchant's team and the collection partner ------------------------------------------
+
+
+def send_team_hook(db: Session, state: KassaState, message: OutboxMessage,
+                   now: datetime) -> DeliveryResult | None:
+    """The overdue case to one of the support team's targets (webhook, Slack, helpdesk, mail)."""
+    payload = message.payload or {}
+    targets = state.config.reminder_hooks
+    index = payload.get("target")
+    if not isinstance(index, int) or not 0 <= index < len(targets):
+        raise PermanentDeliveryError(f"hook target {index!r} is not configured any more")
+    return send_hook(targets[index], payload.get("body") or {}, message_id=f"kassa-{message.id}",
+                     now=now, smtp_send=lambda mail: send_email(mail, state.config),
+                     locale=state.config.default_locale, mail_from=state.config.mail_from)
+
+
+def collection_case(invoice: Invoice) -> dict[str, Any]:
+    """What the collection partner receives for one invoice (and what the export lists)."""
+    customer = invoice.customer
+    return {
+        "type": "invoice.collection", "number": invoice.number, "reference": invoice.reference,
+        "currency": invoice.currency, "amount": invoice.amount_minor, "fees": invoice.fees_minor,
+        "interest": invoice.interest_minor, "paid": invoice.paid_minor,
+        "balance": invoice.balance_minor, "issue_date": invoice.issue_date.isoformat(),
+        "due_date": invoice.due_date.isoformat(), "country": invoice.country,
+        "notices": [{"number": s.notice_number, "sent_on": s.taken_on.isoformat(),
+                     "deadline": s.deadline.isoformat() if s.deadline else None,
+                     "fee": s.fee_minor, "channel": s.channel}
+                    for s in invoice.steps if s.kind == "reminder"],
+        "customer": {"name": customer.name, "email": customer.email, "phone": customer.phone,
+                     "street": customer.street, "postal_code": customer.postal_code,
+                     "city": customer.city, "locale": customer.locale,
+                     "personal_id_masked": customer.personal_id_masked},
+    }
+
+
+def send_collection(db: Session, state: KassaState, message: OutboxMessage,
+                    now: datetime) -> DeliveryResult | None:
+    """The invoice handed to the collection partner's webhook."""
+    invoice = _invoice(db, message)
+    targets = state.config.collection_partner
+    index = (message.payload or {}).get("target")
+    if not isinstance(index, int) or not 0 <= index < len(targets):
+        raise PermanentDeliveryError(f"collection target {index!r} is not configured any more")
+    return send_hook(targets[index], collection_case(invoice), message_id=f"kassa-{message.id}",
+                     now=now, smtp_send=lambda mail: send_email(mail, state.config),
+                     locale=state.config.default_locale, mail_from=state.config.mail_from)
+
+
+register_sender("invoice", "sms", send_invoice_sms)
+for _channel in HANDOVER_CHANNELS:
+    register_sender("invoice", _channel, send_handover)
+    register_sender("reminder", _channel, send_handover)
+register_sender("friendly_reminder", "sms", send_friendly_sms)
+register_sender("friendly_reminder", "email", send_friendly_email)
+register_sender("reminder", "email", send_reminder_email)
+register_sender("overdue", "hook", send_team_hook)
+register_sender("collection", "collection", send_collection)
