@@ -57,8 +57,9 @@ from bench.seed import bench_app, scratch_database, seed_invoices  # noqa: E402
 from kassa import get_state  # noqa: E402
 from kassa.db.models import OutboxMessage  # noqa: E402
 from kassa.notify import outbox  # noqa: E402
-from kassa.notify.hooks import OverdueCase, overdue_hook_payload, send_hook  # noqa: E402
+from kassa.notify.hooks import send_hook  # noqa: E402
 from kassa.notify.http import DeliveryResult  # noqa: E402
+from kassa.services.overdue import OverdueCase, overdue_hook_payload  # noqa: E402
 
 DUE = date(2026, 3, 2)
 TODAY = DUE + timedelta(days=1)
@@ -202,9 +203,9 @@ def bench_one(kind: str, count: int, limit: int, workers: int = 1) -> dict[str, 
             app = bench_app(url, KASSA_REMINDER_HOOKS=hooks)
             state = get_state(app)
             state.db.dispose()
-            registered = outbox._sender_for("overdue", "hook")
+            registered = outbox.sender_for(state, "overdue", "hook")
             if registered is None:
-                outbox.register_sender("overdue", "hook", _bench_sender)
+                outbox.register_sender(state, "overdue", "hook", _bench_sender)
                 sender = "the bench's own (none registered by Kassa)"
             else:
                 sender = f"{registered.__module__}.{registered.__qualname__}"

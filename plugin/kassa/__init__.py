@@ -7,7 +7,7 @@ This module only re-exports the public API::
 """
 
 from .errors import ConfigurationError, KassaError
-from .extension import Kassa, KassaState, get_state
+from .extension import Kassa
 from .signals import (
     invoice_issued,
     invoice_paid,
@@ -16,6 +16,7 @@ from .signals import (
     order_confirmed,
     payment_received,
 )
+from .state import KassaState, get_state
 
 __all__ = [
     "ConfigurationError",

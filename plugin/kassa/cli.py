@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+import csv
+import json
+import time
+from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 from cryptography.fernet import Fernet
-from flask.cli import with_appcontext
+from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
 from .config import settings_table
+from .core.camt import StatementError
+from .core.money import Money
 from .db import migrate
-from .db.models import StaffUser
-from .extension import get_state
-
-if TYPE_CHECKING:
-    from .services.reminders import RunReport
+from .db.models import GoneEndpoint, Invoice, StaffUser
+from .notify.lifecycle import collection_case
+from .notify.outbox import deliver_pending, resend
+from .services.reminders import RunReport, run_reminders
+from .services.statements import import_statement
+from .state import get_state
 
 STAFF_ROLES = ("agent", "lead", "admin")
 
 
-@click.group("kassa", help="Kassa: pay by invoice and installments.")
-def kassa_cli() -> None:
-    """Kassa's commands."""
+#: ``flask kassa``: an AppGroup, so every command runs inside the app's context.
+kassa_cli = AppGroup("kassa", help="Kassa: pay by invoice and installments.")
 
 
 @kassa_cli.group("db", help="Kassa's database schema.")
@@ -34,7 +40,6 @@ def db_cli() -> None:
 
 @db_cli.command("upgrade", help="Apply Kassa's migrations (safe to run again).")
 @click.option("--revision", default="head", show_default=True)
-@with_appcontext
 def db_upgrade(revision: str) -> None:
     database = get_state().db
     before = migrate.current_revision(database)
@@ -44,12 +49,11 @@ def db_upgrade(revision: str) -> None:
 
 
 @db_cli.command("current", help="Show the schema revision of Kassa's database.")
-@with_appcontext
 def db_current() -> None:
     click.echo(migrate.current_revision(get_state().db) or "empty")
 
 
-@kassa_cli.command("generate-key", help="Print a new KASSA_ENCRYPTION_KEY.")
+@kassa_cli.command("generate-key", help="Print a new KASSA_ENCRYPTION_KEY.", with_appcontext=False)
 def generate_key() -> None:
     click.echo(Fernet.generate_key().decode())
 
@@ -59,7 +63,6 @@ def generate_key() -> None:
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(STAFF_ROLES), default="agent", show_default=True)
 @click.password_option()
-@with_appcontext
 def create_staff(email: str, name: str, role: str, password: str) -> None:
     email = email.strip().lower()
     with get_state().db.session() as session:
@@ -71,7 +74,6 @@ def create_staff(email: str, name: str, role: str, password: str) -> None:
 
 
 @kassa_cli.command("config", help="Show every KASSA_* setting in force (secrets hidden).")
-@with_appcontext
 def show_config() -> None:
     config = get_state().config
     for key, _default, secret, _doc in settings_table():
@@ -88,13 +90,7 @@ def show_config() -> None:
               help="Messages handled per batch.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
               help="Threads sending at once; each message is still sent by one of them.")
-@with_appcontext
 def deliver(loop: bool, interval: int, limit: int, workers: int) -> None:
-    import time
-    from datetime import UTC, datetime
-
-    from .notify.outbox import deliver_pending
-
     state = get_state()
     try:
         while True:
@@ -118,10 +114,7 @@ def endpoints_cli() -> None:
 
 
 @endpoints_cli.command("list", help="The receivers switched off after a 410 Gone.")
-@with_appcontext
 def endpoints_list() -> None:
-    from .db.models import GoneEndpoint
-
     with get_state().db.session() as session:
         gone = session.scalars(select(GoneEndpoint).order_by(GoneEndpoint.id)).all()
     if not gone:
@@ -134,10 +127,7 @@ def endpoints_list() -> None:
 @endpoints_cli.command("enable", help="Send to a switched-off receiver again (its messages "
                        "that died meanwhile can be sent with `flask kassa resend`).")
 @click.argument("endpoint_id", type=int)
-@with_appcontext
 def endpoints_enable(endpoint_id: int) -> None:
-    from .db.models import GoneEndpoint
-
     with get_state().db.session() as session:
         endpoint = session.get(GoneEndpoint, endpoint_id)
         if endpoint is None:
@@ -155,10 +145,7 @@ def endpoints_enable(endpoint_id: int) -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
               help="Workers sharing the run (threads). Faster on PostgreSQL, where rows "
                    "are claimed with SKIP LOCKED; SQLite has one writer at a time.")
-@with_appcontext
 def run_reminders_command(today: datetime | None, batch_size: int, workers: int) -> None:
-    from .services.reminders import run_reminders
-
     day = today.date() if today else date.today()
 
     def progress(report: RunReport) -> None:
@@ -177,16 +164,7 @@ def run_reminders_command(today: datetime | None, batch_size: int, workers: int)
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
               show_default=True)
 @click.option("--output", type=click.File("w"), default="-", show_default=True)
-@with_appcontext
 def export_collection(fmt: str, output: Any) -> None:
-    import csv
-    import json
-
-    from sqlalchemy.orm import selectinload
-
-    from .db.models import Invoice
-    from .notify.lifecycle import collection_case
-
     with get_state().db.session() as session:
         invoices = session.scalars(
             select(Invoice).where(Invoice.status == "collection").order_by(Invoice.id)
@@ -213,12 +191,7 @@ def export_collection(fmt: str, output: Any) -> None:
                 type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Import as if it were this day (YYYY-MM-DD); default: today.")
-@with_appcontext
 def import_payments_command(statement_file: str, today: datetime | None) -> None:
-    from .core.camt import StatementError
-    from .core.money import Money
-    from .services.statements import import_statement
-
     with open(statement_file, "rb") as stream:
         data = stream.read()
     try:
@@ -236,10 +209,7 @@ def import_payments_command(statement_file: str, today: datetime | None) -> None
 @kassa_cli.command("resend", help="Send an outbox message again (a dead one is retried; a sent "
                    "one is copied into a new message).")
 @click.argument("outbox_id", type=int)
-@with_appcontext
 def resend_command(outbox_id: int) -> None:
-    from .notify.outbox import resend
-
     queued = resend(get_state(), outbox_id)
     if queued is None:
         raise click.ClickException(f"there is no outbox message {outbox_id}")

@@ -644,23 +644,11 @@ def load_config(app_config: Mapping[str, Any], *, today: date | None = None) -> 
         if country not in config.products:
             raise ConfigurationError(PREFIX + "PRODUCTS", f"has no terms for {country}, which "
                                      "KASSA_COUNTRIES enables")
-    _check_reminder_policies(config, today or date.today())
     problem = validate_products_against_law(config.products, config.rulebook,
                                             today or date.today())
     if problem:
         raise ConfigurationError(PREFIX + "PRODUCTS", problem)
     return config
-
-
-def _check_reminder_policies(config: KassaConfig, today: date) -> None:
-    """Every country's reminder terms must be lawful on ``today``: fee within the cap."""
-    from .services.reminder_policy import policy_for
-
-    for country in config.countries:
-        try:
-            policy_for(config, country, today, fee_agreed=True)
-        except KassaError as exc:
-            raise ConfigurationError(PREFIX + "REMINDER_FEES", exc.message) from None
 
 
 def render_docs() -> str:

@@ -1,44 +1,39 @@
 """The Flask extension: ``Kassa(app)`` or ``Kassa().init_app(app)``.
 
-All per-app state lives in ``app.extensions["kassa"]`` as a frozen :class:`KassaState`; the
-extension object itself keeps only the integrator's callables, so one ``Kassa`` can serve
-several apps with different settings that never see each other.
+All per-app state lives in ``app.extensions["kassa"]`` as a frozen
+:class:`~kassa.state.KassaState`; the extension object itself keeps only the integrator's
+callables, so one ``Kassa`` can serve several apps with different settings that never see each
+other. ``init_app`` is the one place where Kassa joins an app: it registers the blueprints, the
+``flask kassa`` commands and the outbox senders; importing a Kassa module registers nothing.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import stripe
-from flask import Flask, current_app, g, request, url_for
-from sqlalchemy.orm import Session
+from flask import Blueprint, Flask
 
+from .account.views import account
+from .api.views import api
+from .checkout.views import checkout
+from .cli import kassa_cli
 from .config import KassaConfig, load_config
 from .db.database import Database
 from .db.personal_ids import PersonalIdVault
-from .i18n import format_day, format_money, format_percent, gettext, ngettext, select_locale
+from .notify.lifecycle import default_senders
+from .payments.views import payments
+from .services.reminder_policy import check_reminder_policies
+from .state import EXTENSION_KEY, KassaState, close_request_session
 
-EXTENSION_KEY = "kassa"
+_HERE = os.path.dirname(__file__)
 
-
-@dataclass(frozen=True)
-class KassaState:
-    """What one app's Kassa needs at run time."""
-
-    #: The parsed ``KASSA_*`` settings.
-    config: KassaConfig
-    #: Kassa's own database (engine and sessions).
-    db: Database
-    #: Encrypts and digests personal identity numbers.
-    vault: PersonalIdVault
-    #: Decides whether a shopper may buy on credit; None uses the default rules.
-    credit_decider: Callable[..., Any] | None
-    #: The one Stripe client of this app, or None when "pay now" is off.
-    stripe: stripe.StripeClient | None
+#: Each page and API blueprint with the path it is mounted at under ``KASSA_URL_PREFIX``.
+BLUEPRINTS = ((checkout, "/checkout"), (api, "/api/v1"), (account, "/account"),
+              (payments, "/pay"))
 
 
 class Kassa:
@@ -55,7 +50,8 @@ class Kassa:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Read and check the ``KASSA_*`` settings, open the database, mount the blueprints.
+        """Read and check the ``KASSA_*`` settings, open the database, mount the blueprints,
+        add the ``flask kassa`` commands and give the app Kassa's outbox senders.
 
         Raises :class:`~kassa.errors.ConfigurationError` for a bad setting and RuntimeError if
         Kassa is already registered on ``app``.
@@ -66,59 +62,30 @@ class Kassa:
                 "init_app(app) once per app."
             )
         config = load_config(app.config)
+        check_reminder_policies(config, date.today())
         url = config.database_url or _default_sqlite_url(app)
-        state = KassaState(
+        app.extensions[EXTENSION_KEY] = KassaState(
+            app=app,
             config=config,
             db=Database(url),
             vault=PersonalIdVault(config.encryption_key),
             credit_decider=self.credit_decider,
             stripe=_stripe_client(config),
+            senders=default_senders(),
         )
-        app.extensions[EXTENSION_KEY] = state
-
-        from .cli import kassa_cli
-        from .notify import lifecycle  # noqa: F401  (registers the outbox senders)
-        from .web import register_blueprints
-
-        register_blueprints(app, config)
+        _register_blueprints(app, config)
         app.cli.add_command(kassa_cli)
-        app.teardown_appcontext(_close_request_session)
+        app.teardown_appcontext(close_request_session)
 
 
-def get_state(app: Flask | None = None) -> KassaState:
-    """The Kassa state of ``app`` (default: the current app)."""
-    app = app or current_app
-    try:
-        return app.extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
-    except KeyError:
-        raise RuntimeError("Kassa is not initialized on this app: call Kassa(app)") from None
-
-
-def request_session() -> Session:
-    """The SQLAlchemy session of the current app context, closed when the context ends."""
-    session: Session | None = g.get("_kassa_session")
-    if session is None:
-        session = get_state().db.sessionmaker()
-        g._kassa_session = session
-    return session
-
-
-@contextmanager
-def transaction() -> Iterator[Session]:
-    """The request session inside a transaction: commit at the end, roll back on error."""
-    session = request_session()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-
-
-def _close_request_session(_exc: BaseException | None) -> None:
-    session: Session | None = g.pop("_kassa_session", None)
-    if session is not None:
-        session.close()
+def _register_blueprints(app: Flask, config: KassaConfig) -> None:
+    """Mount every Kassa blueprint, its templates (overridable by the host) and static files."""
+    assets = Blueprint("kassa_assets", __name__, template_folder="templates",
+                       static_folder=os.path.join(_HERE, "static", "kassa"),
+                       static_url_path="/static")
+    app.register_blueprint(assets, url_prefix=config.url_prefix)
+    for blueprint, path in BLUEPRINTS:
+        app.register_blueprint(blueprint, url_prefix=config.url_prefix + path)
 
 
 def _stripe_client(config: KassaConfig) -> stripe.StripeClient | None:
@@ -134,28 +101,3 @@ def _stripe_client(config: KassaConfig) -> stripe.StripeClient | None:
 def _default_sqlite_url(app: Flask) -> str:
     os.makedirs(app.instance_path, exist_ok=True)
     return "sqlite:///" + os.path.join(app.instance_path, "kassa.sqlite3")
-
-
-def template_helpers() -> dict[str, Any]:
-    """What every Kassa template may call: translations and locale-aware formatting."""
-    return {
-        "_": gettext,
-        "gettext": gettext,
-        "ngettext": ngettext,
-        "format_money": format_money,
-        "format_percent": format_percent,
-        "format_day": format_day,
-        "kassa_config": get_state().config,
-        "lang_url": _lang_url,
-    }
-
-
-def _lang_url(code: str) -> str:
-    """This page's URL in another language."""
-    arguments = {**(request.view_args or {}), **request.args.to_dict(), "lang": code}
-    return url_for(request.endpoint or "", **arguments)
-
-
-def choose_locale() -> None:
-    """Before each Kassa request: fix the page's locale for translations and formatting."""
-    g.kassa_locale = select_locale(get_state().config.default_locale)

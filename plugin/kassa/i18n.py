@@ -10,6 +10,7 @@ formatted by Babel in that locale (``1 234,50 €`` in fi, ``1 234,50 kr`` in sv
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache
@@ -91,6 +92,29 @@ def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
 
 
 _ = gettext
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction into the ``kassa`` catalog where it is defined (a label
+    in a table); translate it where it is shown, with :func:`gettext` or :func:`translator`."""
+    return message
+
+
+def translator(locale: str | None) -> Callable[..., str]:
+    """A ``gettext`` of the ``kassa`` domain fixed to ``locale``, usable without a request.
+
+    The one way to translate outside a request (the outbox worker, the reminder run, the
+    CLI), where :func:`gettext` answers in English. Call it as
+    ``_ = translator("fi")`` then ``_("Invoice %(number)s", number=...)``; the extraction
+    tools find these calls like any other ``_()``. An unknown locale gives the English source.
+    """
+    messages = catalog(normalize_locale(locale) or "en")
+
+    def translate(message: str, **variables: Any) -> str:
+        text = messages.ugettext(message)
+        return text % variables if variables else text
+
+    return translate
 
 
 def format_money(minor: int, currency: str, locale: str | None = None) -> str:

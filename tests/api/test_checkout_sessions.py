@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kassa.api import views
+from kassa.api import clock, views
 from kassa.db import CheckoutSession
 
 from .support import API, KEY, OTHER_KEY, bearer, confirm, count, create_session, order_payload
@@ -130,7 +130,7 @@ def test_session_past_its_time_reads_as_expired(
 ) -> None:
     created = create_session(client)
     later = datetime.now(UTC) + timedelta(hours=2)
-    monkeypatch.setattr(views, "clock", lambda: (later, later.date()))
+    monkeypatch.setattr(clock, "now", lambda: (later, later.date()))
     response = client.get(f"{API}/checkout-sessions/{created['id']}", headers=bearer(KEY))
     assert response.get_json()["status"] == "expired"
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kassa.api import views
+from kassa.api import clock
 from kassa.db import CheckoutSession, Invoice, Order
 
 from .support import (
@@ -141,7 +141,7 @@ def test_expired_session_cannot_be_confirmed(
 ) -> None:
     created = create_session(client)
     later = datetime.now(UTC) + timedelta(hours=2)
-    monkeypatch.setattr(views, "clock", lambda: (later, later.date()))
+    monkeypatch.setattr(clock, "now", lambda: (later, later.date()))
     response = confirm(client, created)
     assert response.status_code == 409
     assert response.get_json()["code"] == "checkout.expired"

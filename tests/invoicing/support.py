@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
 
 import pypdf
-import pytest
 from flask import Flask
 
 from kassa import get_state
@@ -37,24 +34,3 @@ def add_lines(app: Flask, invoice_id: int) -> None:
                                          vat_rate=rate, total_minor=unit * quantity,
                                          vat_minor=vat))
         order.total_minor = sum(unit * quantity for _t, quantity, unit, _r, _v in LINES)
-
-
-class _Catalog:
-    def __init__(self, messages: Mapping[str, str]) -> None:
-        self.messages = messages
-
-    def ugettext(self, message: str) -> str:
-        return self.messages.get(message, message)
-
-
-def fake_catalog(monkeypatch: pytest.MonkeyPatch, locale: str,
-                 messages: Mapping[str, str]) -> None:
-    """Let documents in ``locale`` use ``messages`` as its translations (the real catalogs
-    are filled by the translators later)."""
-    import kassa.invoicing as invoicing
-    from kassa.i18n import catalog as real_catalog
-
-    def patched(code: str) -> Any:
-        return _Catalog(messages) if code == locale else real_catalog(code)
-
-    monkeypatch.setattr(invoicing, "catalog", patched)

@@ -19,19 +19,21 @@ import pytest
 
 from kassa.config import OVERDUE_SEGMENTS, HookTarget, load_config
 from kassa.errors import ConfigurationError
-from kassa.notify import hooks
 from kassa.notify.hooks import (
+    send_hook,
+    slack_message,
+    standard_webhook_headers,
+    verify_standard_webhook,
+)
+from kassa.notify.http import post
+from kassa.services import overdue
+from kassa.services.overdue import (
     OverdueCase,
     overdue_hook_payload,
     recommendation,
     segment_for,
-    send_hook,
-    slack_message,
-    standard_webhook_headers,
     targets_for,
-    verify_standard_webhook,
 )
-from kassa.notify.http import post
 from tests.conftest import base_config
 from tests.http_receiver import HttpReceiver, Reply
 
@@ -440,7 +442,7 @@ def test_recommendations_follow_the_design_table(country: str) -> None:
 
 
 def test_every_segment_has_a_recommendation_and_a_label() -> None:
-    assert set(hooks._RECOMMENDATIONS) == set(OVERDUE_SEGMENTS) == set(hooks.SEGMENT_LABELS)
+    assert set(overdue._RECOMMENDATIONS) == set(OVERDUE_SEGMENTS) == set(overdue.SEGMENT_LABELS)
     with pytest.raises(ValueError):
         recommendation("never_late", "FI")
 

@@ -13,13 +13,13 @@ from sqlalchemy import select
 
 from kassa import get_state
 from kassa.db import Invoice, PaymentAttempt
-from kassa.extension import KassaState
 from kassa.payments.gateway import (
     PaymentUnavailable,
     create_payment_intent,
     idempotency_key,
     payment_method_types,
 )
+from kassa.state import KassaState
 from tests.factories import make_invoice
 from tests.localstripe_server import LocalStripe
 from tests.payments.support import load_invoice

@@ -112,7 +112,9 @@ def test_signals_are_sent_after_commit_and_not_after_rollback(app: Flask) -> Non
     def on_payment(sender: object, **kw: object) -> None:
         heard.append(("payment", kw))
 
-    with invoice_paid.connected_to(on_paid), payment_received.connected_to(on_payment):
+    # Receivers may listen to one app only (connect_via(app)): the app is the sender.
+    with invoice_paid.connected_to(on_paid, sender=app), \
+            payment_received.connected_to(on_payment, sender=app):
         state = get_state(app)
         session = state.db.sessionmaker()
         try:

@@ -2,7 +2,7 @@
 contact about an overdue invoice (listen first, agree on a plan together, never shame).
 
 Staff-facing, in the team's language (``?lang=``, else ``KASSA_DEFAULT_LOCALE``), with the
-recommended channel and tone per payment-behaviour segment from :mod:`kassa.notify.hooks`.
+recommended channel and tone per payment-behaviour segment from :mod:`kassa.services.overdue`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ from typing import Any
 from flask import g, render_template, request
 
 from ..config import COUNTRY_CURRENCY, OVERDUE_SEGMENTS
-from ..extension import get_state
 from ..i18n import gettext as _
 from ..i18n import normalize_locale
-from ..notify.hooks import CHANNEL_LABELS, SEGMENT_LABELS, TONE_LABELS, recommendation
-from .views import account
+from ..services.overdue import CHANNEL_LABELS, SEGMENT_LABELS, TONE_LABELS, recommendation
+from ..state import get_state
 
 
-@account.get("/call-script/<country>")
 def call_script(country: str) -> Any:
     """The friendly-contact script for ``country`` (fi, se or no)."""
     code = country.upper()

@@ -14,10 +14,9 @@ from flask import Response, request
 from sqlalchemy import select
 
 from ..db.models import InvoiceEvent
-from ..extension import get_state, transaction
 from ..services.links import invoice_id_from_token
 from ..signals import invoice_opened, send_after_commit
-from .views import account
+from ..state import get_state, transaction
 
 #: A transparent 1×1 GIF.
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -35,12 +34,12 @@ def record_opened(invoice_id: int, via: str, now: datetime) -> bool:
             return False
         db.add(InvoiceEvent(invoice_id=invoice_id, kind="opened", data={"via": via},
                             occurred_at=now))
-        send_after_commit(db, invoice_opened, get_state(), invoice_id=invoice_id, via=via)
+        send_after_commit(db, invoice_opened, get_state().app, invoice_id=invoice_id, via=via)
     return True
 
 
-@account.before_request
-def _tracked_link() -> None:
+def note_tracked_link() -> None:
+    """Before each account page: a link followed from a message marks the invoice opened."""
     via = request.args.get("via")
     if request.endpoint != "kassa_account.invoice_page" or via not in TRACKED_CHANNELS:
         return
@@ -49,7 +48,6 @@ def _tracked_link() -> None:
         record_opened(invoice_id, via, datetime.now(UTC))
 
 
-@account.get("/invoice/<token>/seen.gif")
 def opened_pixel(token: str) -> Response:
     """The e-mail's tracking pixel: always the same transparent image."""
     invoice_id = invoice_id_from_token(token)

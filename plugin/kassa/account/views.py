@@ -14,16 +14,20 @@ from flask import Response, current_app, g, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from ..db.models import Invoice, InvoiceEvent
-from ..extension import get_state, request_session
 from ..i18n import format_day, format_money, normalize_locale
 from ..i18n import gettext as _
 from ..invoicing import payment_details
 from ..invoicing.pdf import invoice_pdf
 from ..invoicing.qr import epc_qr_svg
+from ..pages import page_blueprint
 from ..services.links import invoice_id_from_token
-from ..web import page_blueprint
+from ..state import get_state, request_session
+from . import call_script, tracking
 
 account = page_blueprint("kassa_account", __name__)
+account.before_request(tracking.note_tracked_link)
+account.add_url_rule("/invoice/<token>/seen.gif", view_func=tracking.opened_pixel)
+account.add_url_rule("/call-script/<country>", view_func=call_script.call_script)
 
 #: The endpoint of "pay now" (built by the payments blueprint, when Stripe is configured).
 PAY_ENDPOINT = "kassa_payments.pay"
@@ -189,6 +193,3 @@ def _trail_entry(event: InvoiceEvent, currency: str) -> dict[str, str] | None:
     else:
         return None
     return {"kind": kind, "text": text, "day": format_day(event.occurred_at.date())}
-
-# Routes and hooks in these modules join this blueprint when they are imported.
-from . import call_script, tracking  # noqa: E402,F401

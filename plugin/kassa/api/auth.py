@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from ..extension import get_state
+from ..state import get_state
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -1,20 +1,18 @@
 """The review list of bank payments that matched no invoice, for the merchant's back office.
 
-Registered on the storefront API blueprint (:data:`kassa.api.views.api`) when
-:mod:`kassa.api.views` is imported; behind the same API keys.
+Mounted on the storefront API blueprint (:data:`kassa.api.views.api`); behind the same API
+keys.
 """
 
 from __future__ import annotations
 
 from flask import Response, jsonify
 
-from ..extension import request_session
 from ..services.statements import unmatched_payments
+from ..state import request_session
 from .auth import storefront_required
-from .views import api
 
 
-@api.get("/payments/unmatched")
 @storefront_required
 def payments_unmatched() -> Response:
     """Bank payments waiting for a person: unknown reference, wrong currency, reversal."""

@@ -1,7 +1,7 @@
 """The merchant team's side of the API: the support queue and pausing reminders.
 
-Registered on the storefront API blueprint when :mod:`kassa.api.views` is imported; behind
-the same API keys. The console screens (a later issue) read the same records.
+Mounted on the storefront API blueprint by :mod:`kassa.api.views`; behind the same API keys.
+The console screens (a later issue) read the same records.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from ..db.models import Invoice, SupportTask, as_utc
-from ..extension import request_session, transaction
 from ..services.holds import HoldError, end_holds, place_hold
 from ..services.representation import invoice_json
+from ..state import request_session, transaction
+from . import clock
 from .auth import ApiError, current_storefront, storefront_required
-from .views import api, clock
 
 TASK_STATUSES = ("open", "done", "all")
 
 
-@api.get("/support-tasks")
 @storefront_required
 def support_tasks() -> Response:
     """The support queue: overdue invoices handed to the team, oldest deadline first."""
@@ -46,7 +45,6 @@ def _task_json(task: SupportTask) -> dict[str, Any]:
             "case": {**task.payload, "task_id": str(task.id)}}
 
 
-@api.post("/invoices/<number>/holds")
 @storefront_required
 def hold_invoice(number: str) -> Response:
     """Pause the reminders: ``{"reason": "disputed" | "plan" | "extended", "until"?,
@@ -54,7 +52,7 @@ def hold_invoice(number: str) -> Response:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ApiError("request.json", 400, "the body must be a JSON object")
-    _now, today = clock()
+    _now, today = clock.now()
     with transaction() as db:
         invoice = _own_invoice(number)
         try:
@@ -66,11 +64,10 @@ def hold_invoice(number: str) -> Response:
     return jsonify(body)
 
 
-@api.post("/invoices/<number>/holds/end")
 @storefront_required
 def end_invoice_holds(number: str) -> Response:
     """End the holds in force; reminders resume from the next run."""
-    _now, today = clock()
+    _now, today = clock.now()
     with transaction() as db:
         invoice = _own_invoice(number)
         ended = end_holds(db, invoice, today=today)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -21,9 +20,9 @@ from werkzeug.routing import BuildError
 
 from ..db.models import Agreement, Invoice, Order
 from ..errors import KassaHTTPError
-from ..extension import choose_locale, get_state, request_session, transaction
 from ..i18n import lazy_gettext
 from ..notify.outbox import deliver_now
+from ..pages import choose_locale
 from ..services.checkout import (
     CheckoutError,
     cancel_checkout,
@@ -36,11 +35,18 @@ from ..services.checkout import (
 )
 from ..services.offers import offers_for_amount, remember
 from ..services.representation import checkout_session_json, invoice_json, offer_json
+from ..state import get_state, request_session, transaction
+from . import clock, review, support
 from .auth import ApiError, client_secret, current_storefront, storefront_required
 from .openapi import openapi_document
 
 api = Blueprint("kassa_api", __name__)
 api.before_request(choose_locale)
+api.add_url_rule("/support-tasks", view_func=support.support_tasks, methods=["GET"])
+api.add_url_rule("/invoices/<number>/holds", view_func=support.hold_invoice, methods=["POST"])
+api.add_url_rule("/invoices/<number>/holds/end", view_func=support.end_invoice_holds,
+                 methods=["POST"])
+api.add_url_rule("/payments/unmatched", view_func=review.payments_unmatched, methods=["GET"])
 
 #: Largest request body the API reads; an order with hundreds of lines stays far below it.
 MAX_BODY_BYTES = 256 * 1024
@@ -123,11 +129,6 @@ ERROR_MESSAGES: dict[str, Any] = {
 _HTTP_CODES = {404: "request.not_found", 405: "request.method", 413: "request.too_large"}
 
 
-def clock() -> tuple[datetime, date]:
-    """The moment (UTC) and the business date of this request; tests replace it."""
-    return datetime.now(UTC), date.today()
-
-
 # -- errors ----------------------------------------------------------------------------------
 
 
@@ -197,7 +198,7 @@ def offers() -> Response:
     amount = int(raw_amount)
     currency = request.args.get("currency", "").strip().upper()
     country = request.args.get("country", "").strip().upper()
-    _now, today = clock()
+    _now, today = clock.now()
     config = get_state().config
     body = remember(config, ("offers.json", amount, currency, country, today), lambda: json.dumps(
         {"currency": currency, "country": country, "amount": amount, "offers": [
@@ -218,7 +219,7 @@ def offers() -> Response:
 def create_session() -> tuple[Response, int]:
     """Open a checkout session for the storefront's order; answer with the hosted page URL."""
     data = _json_body()
-    now, _today = clock()
+    now, _today = clock.now()
     with transaction() as db:
         cs, secret = create_checkout_session(
             db, get_state().config, current_storefront(), data, now
@@ -240,7 +241,7 @@ def create_session() -> tuple[Response, int]:
 @storefront_required
 def get_session(session_id: str) -> Response:
     """A session's status, the chosen method and what it produced."""
-    now, _today = clock()
+    now, _today = clock.now()
     with transaction() as db:
         cs = _own_session(session_id)
         refresh_expiry(db, cs, now)
@@ -263,7 +264,7 @@ def confirm_session(session_id: str) -> Response:
     if personal_id is not None and not isinstance(personal_id, str):
         raise ApiError("request.field", 400, "personal_id must be text", field="personal_id")
     state = get_state()
-    now, today = clock()
+    now, today = clock.now()
     with transaction() as db:
         result = confirm_checkout(
             db,
@@ -291,7 +292,7 @@ def confirm_session(session_id: str) -> Response:
 @storefront_required
 def cancel_session(session_id: str) -> Response:
     """Cancel an open session; cancelling a cancelled or expired one changes nothing."""
-    now, _today = clock()
+    now, _today = clock.now()
     with transaction() as db:
         cs = _own_session(session_id)
         cancel_checkout(db, cs, now)
@@ -306,7 +307,7 @@ def cancel_session(session_id: str) -> Response:
 def fulfil(external_id: str) -> Response:
     """The storefront shipped the order: issue its invoices (if not issued at confirmation)."""
     state = get_state()
-    _now, today = clock()
+    _now, today = clock.now()
     with transaction() as db:
         invoices = fulfil_order(db, state, current_storefront(), external_id, today, _base_url())
         body = {
@@ -383,5 +384,3 @@ def _base_url() -> str:
     """The app's root URL, which links in e-mails are built on."""
     return request.url_root.rstrip("/")
 
-
-from . import review, support  # noqa: E402,F401

@@ -22,10 +22,10 @@ from werkzeug.wrappers import Response
 from ..config import COUNTRY_CURRENCY
 from ..db.models import Agreement, CheckoutSession
 from ..errors import KassaHTTPError
-from ..extension import get_state, request_session, transaction
 from ..i18n import gettext as _
 from ..i18n import normalize_locale
 from ..notify.outbox import deliver_now
+from ..pages import page_blueprint
 from ..services.checkout import (
     CheckoutError,
     confirm_checkout,
@@ -36,7 +36,7 @@ from ..services.checkout import (
 )
 from ..services.links import invoice_token
 from ..services.offers import offers_for_amount
-from ..web import page_blueprint
+from ..state import get_state, request_session, transaction
 from .forms import IDENTIFICATION_MESSAGES, CheckoutForm, error_placement
 from .identity_provider import IdentificationError, IdentityProvider, OidcIdentityProvider
 

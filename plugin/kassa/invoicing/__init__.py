@@ -3,25 +3,22 @@
 :func:`payment_details` gathers, once, what every rendering of an invoice shows (the PDF,
 the e-mail, the invoice page): the merchant's account, the reference as printed, the
 amount still to pay, the Finnish virtual bar code and whether an EPC QR code applies.
-:func:`translator` gives a ``gettext`` bound to one locale, so that documents are written
-in the shopper's language outside any request (the outbox worker, the CLI).
+Documents are written in the shopper's language outside any request with
+:func:`kassa.i18n.translator`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from ..config import KassaConfig
 from ..core.barcode import fi_virtual_barcode
 from ..core.errors import KassaError
 from ..core.references import display_reference
 from ..db.models import Invoice
-from ..i18n import catalog
 
-__all__ = ["PaymentDetails", "format_iban", "payment_details", "translator"]
+__all__ = ["PaymentDetails", "format_iban", "payment_details"]
 
 #: The only currency an EPC (SEPA credit transfer) QR code can carry.
 EPC_CURRENCY = "EUR"
@@ -94,18 +91,3 @@ def payment_details(invoice: Invoice, config: KassaConfig) -> PaymentDetails:
         due_date=invoice.due_date,
         virtual_barcode=barcode,
     )
-
-
-def translator(locale: str) -> Callable[..., str]:
-    """A ``gettext`` of the ``kassa`` domain fixed to ``locale``, usable without a request.
-
-    Call it as ``_("Invoice %(number)s", number=...)``; the extraction tools find these
-    calls like any other ``_()``.
-    """
-    messages = catalog(locale)
-
-    def gettext(message: str, **variables: Any) -> str:
-        text = messages.ugettext(message)
-        return text % variables if variables else text
-
-    return gettext

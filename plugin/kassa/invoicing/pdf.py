@@ -2,7 +2,7 @@
 
 :func:`invoice_pdf` is a pure function of the invoice, the settings and the locale: the same
 inputs give the same document except for its creation date. It needs no Flask app or
-request: labels come from :func:`kassa.invoicing.translator`, money and dates are formatted
+request: labels come from :func:`kassa.i18n.translator`, money and dates are formatted
 by Babel in the locale given.
 
 Text is set in Lato, a Unicode TrueType font shipped by the ``font-lato`` package, so that
@@ -27,8 +27,8 @@ from fpdf.enums import XPos, YPos
 
 from ..config import KassaConfig
 from ..db.models import Invoice, OrderLine
-from ..i18n import format_day, format_money, format_percent
-from . import PaymentDetails, payment_details, translator
+from ..i18n import format_day, format_money, format_percent, translator
+from . import PaymentDetails, payment_details
 from .qr import epc_qr_png
 
 __all__ = ["invoice_pdf"]

@@ -19,8 +19,8 @@ from flask import render_template
 
 from ..config import KassaConfig
 from ..db.models import Invoice
-from ..i18n import format_day, format_money
-from ..invoicing import PaymentDetails, payment_details, translator
+from ..i18n import format_day, format_money, translator
+from ..invoicing import PaymentDetails, payment_details
 from ..invoicing.pdf import invoice_pdf
 from ..services.links import invoice_token
 

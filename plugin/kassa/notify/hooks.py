@@ -1,10 +1,9 @@
 """Reminder hooks: hand an overdue invoice to the merchant's own team, with what to do about it.
 
 Right after the due date, before any formal letter, Kassa asks the merchant's team to get in
-touch the way the customer is most likely to welcome (DESIGN.md, the Lowell and Ropo rows):
-a friendly SMS or call for someone late for the first time, a call offering to plan the
-payments together for someone who is often late. :func:`overdue_hook_payload` builds that
-hand-over from plain values; :func:`send_hook` delivers it to each configured
+touch the way the customer is most likely to welcome. What to say is
+:mod:`kassa.services.overdue`'s business (segment, recommended channel and tone, the
+``invoice.overdue`` payload); :func:`send_hook` delivers that payload to each configured
 ``KASSA_REMINDER_HOOKS`` target:
 
 ``webhook``
@@ -37,49 +36,25 @@ import hashlib
 import hmac
 import json
 import smtplib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.message import EmailMessage
 from html import escape
 from typing import Any
 
-from kassa.config import HookTarget
-from kassa.core.money import Money
-from kassa.i18n import catalog, format_day, format_money, normalize_locale
-
+from ..config import HookTarget
+from ..i18n import format_day, format_money, translator
+from ..services.overdue import CHANNEL_LABELS, SEGMENT_LABELS, TONE_LABELS
 from .http import DEFAULT_TIMEOUT, DeliveryResult, post
 
 __all__ = [
     "HookTarget",
-    "OverdueCase",
-    "overdue_hook_payload",
-    "recommendation",
-    "segment_for",
     "send_hook",
+    "slack_message",
     "standard_webhook_headers",
-    "targets_for",
-    "translate",
     "verify_standard_webhook",
 ]
-
-
-# -- translation outside a request -----------------------------------------------------------
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction into the ``kassa`` catalog; translate with translate()."""
-    return message
-
-
-def translate(locale: str | None, message: str, **variables: Any) -> str:
-    """``message`` from the ``kassa`` catalog of ``locale`` with ``%(name)s`` filled in.
-
-    Needs no app or request context (the outbox runs outside requests, where
-    :func:`kassa.i18n.gettext` always answers in English). Mark literals with ``N_``.
-    """
-    text = catalog(normalize_locale(locale) or "en").ugettext(message)
-    return text % variables if variables else text
 
 
 # -- Standard Webhooks -----------------------------------------------------------------------
@@ -145,147 +120,7 @@ def verify_standard_webhook(
     return found
 
 
-# -- who is late, and what to do -------------------------------------------------------------
-
-
-def segment_for(late_invoices_before: int, invoices_before: int) -> str:
-    """The customer's lateness segment from their earlier invoices with the merchant.
-
-    - ``first_time_late``: no earlier invoice was paid late (also a first invoice);
-    - ``often_late``: at least 2 earlier invoices were late, and they are at least half of
-      the earlier invoices;
-    - ``occasionally_late``: everything in between (some earlier late invoices, fewer than
-      half of them, or a single one).
-
-    "Earlier" means issued before this invoice; this invoice is not counted.
-    """
-    if not 0 <= late_invoices_before <= invoices_before:
-        raise ValueError("need 0 <= late_invoices_before <= invoices_before")
-    if late_invoices_before == 0:
-        return "first_time_late"
-    if late_invoices_before >= 2 and 2 * late_invoices_before >= invoices_before:
-        return "often_late"
-    return "occasionally_late"
-
-
-#: Preferred channel for clarifying an overdue invoice, per country: DESIGN.md, "Numbers from
-#: the source documents" (Ropo 2024: phone 47 % FI, 50 % SE, 45 % NO).
-_OVERDUE_CONTACT_CHANNEL: Mapping[str, str] = {"FI": "phone", "SE": "phone", "NO": "phone"}
-#: Segment -> (channel, tone); None takes the country's preferred channel. DESIGN.md (Lowell
-#: Kontakti, Strålfors rows): a first delay is usually a slip, so a friendly SMS with a pay link
-#: (or a call) in a warm "reminder" tone; customers who are often late get a call in a
-#: "plan together" tone that offers a payment plan (essentials such as rent, electricity and
-#: food first).
-_RECOMMENDATIONS: Mapping[str, tuple[str | None, str]] = {
-    "first_time_late": ("sms", "reminder"),
-    "occasionally_late": (None, "reminder"),
-    "often_late": ("phone", "plan_together"),
-}
-
-
-def recommendation(segment: str, country: str) -> tuple[str, str]:
-    """``(channel, tone)`` for the team's first contact: channel ``sms`` or ``phone``, tone
-    ``reminder`` (warm, "a friendly reminder") or ``plan_together`` (offer a payment plan)."""
-    if segment not in _RECOMMENDATIONS:
-        raise ValueError(f"unknown segment {segment!r}")
-    if country not in _OVERDUE_CONTACT_CHANNEL:
-        raise ValueError(f"unknown country {country!r}")
-    channel, tone = _RECOMMENDATIONS[segment]
-    return channel or _OVERDUE_CONTACT_CHANNEL[country], tone
-
-
-@dataclass(frozen=True)
-class OverdueCase:
-    """What the team needs to know about one overdue invoice, as plain values (no ORM rows).
-
-    Amounts are integer minor units of ``currency``; ``reference`` is the payment reference
-    as the customer sees it. The customer's identity number is deliberately not here.
-    """
-
-    invoice_number: str
-    amount_minor: int
-    balance_minor: int
-    currency: str
-    due_date: date
-    reference: str
-    customer_name: str
-    customer_email: str | None
-    customer_phone: str | None
-    customer_locale: str
-    country: str
-    #: The customer's invoices issued before this one, and how many of them were paid late.
-    invoices_before: int
-    late_invoices_before: int
-    call_script_url: str | None = None
-    task_id: str | int | None = None
-
-
-def _decimal_text(minor: int, currency: str) -> str:
-    return str(Money(minor, currency).to_decimal())
-
-
-def overdue_hook_payload(case: OverdueCase, today: date) -> dict[str, Any]:
-    """The ``invoice.overdue`` hook body (JSON-ready) for ``case`` as of ``today``.
-
-    ``amount``/``balance`` are decimal strings in major units (``"129.90"``), with the exact
-    minor units beside them; dates are ISO 8601; ``days_overdue`` counts calendar days after
-    the due date (0 on the due date itself).
-    """
-    days_overdue = (today - case.due_date).days
-    if days_overdue < 0:
-        raise ValueError(f"invoice {case.invoice_number} is not due until {case.due_date}")
-    segment = segment_for(case.late_invoices_before, case.invoices_before)
-    channel, tone = recommendation(segment, case.country)
-    return {
-        "type": "invoice.overdue",
-        "invoice": {
-            "number": case.invoice_number,
-            "amount": _decimal_text(case.amount_minor, case.currency),
-            "amount_minor": case.amount_minor,
-            "balance": _decimal_text(case.balance_minor, case.currency),
-            "balance_minor": case.balance_minor,
-            "currency": case.currency,
-            "due_date": case.due_date.isoformat(),
-            "days_overdue": days_overdue,
-            "reference": case.reference,
-        },
-        "customer": {
-            "name": case.customer_name,
-            "email": case.customer_email,
-            "phone": case.customer_phone,
-            "locale": case.customer_locale,
-            "country": case.country,
-        },
-        "segment": segment,
-        "recommended": {"channel": channel, "tone": tone},
-        "call_script_url": case.call_script_url,
-        "task_id": None if case.task_id is None else str(case.task_id),
-    }
-
-
-def targets_for(targets: Iterable[HookTarget], country: str, segment: str) -> list[HookTarget]:
-    """The targets that take this country and segment (an empty filter takes every one)."""
-    return [
-        target
-        for target in targets
-        if (not target.countries or country in target.countries)
-        and (not target.segments or segment in target.segments)
-    ]
-
-
 # -- staff-facing text -----------------------------------------------------------------------
-
-SEGMENT_LABELS = {
-    "first_time_late": N_("Late for the first time"),
-    "occasionally_late": N_("Occasionally late"),
-    "often_late": N_("Often late"),
-}
-CHANNEL_LABELS = {"sms": N_("SMS"), "phone": N_("Phone call"), "email": N_("E-mail")}
-TONE_LABELS = {
-    "reminder": N_("Friendly reminder"),
-    "plan_together": N_("Plan together: offer a payment plan"),
-}
-
 
 @dataclass(frozen=True)
 class _Summary:
@@ -300,14 +135,13 @@ def _summary(payload: Mapping[str, Any], locale: str) -> _Summary:
     invoice, customer = payload["invoice"], payload["customer"]
     recommended = payload["recommended"]
 
-    def _(message: str, **variables: Any) -> str:  # named so that babel extracts the calls
-        return translate(locale, message, **variables)
-
-    # Labels are marked with N_ where they are defined; translate() keeps babel from
+    _ = translator(locale)
+    # Labels are marked with N_ where they are defined; a variable argument keeps babel from
     # extracting the dictionary keys here.
-    segment = translate(locale, SEGMENT_LABELS[payload["segment"]])
-    channel = translate(locale, CHANNEL_LABELS[recommended["channel"]])
-    tone = translate(locale, TONE_LABELS[recommended["tone"]])
+    translate = _
+    segment = translate(SEGMENT_LABELS[payload["segment"]])
+    channel = translate(CHANNEL_LABELS[recommended["channel"]])
+    tone = translate(TONE_LABELS[recommended["tone"]])
     balance = format_money(invoice["balance_minor"], invoice["currency"], locale)
     amount = format_money(invoice["amount_minor"], invoice["currency"], locale)
     rows = [
@@ -360,7 +194,7 @@ def slack_message(payload: Mapping[str, Any], locale: str = "en") -> dict[str, A
         {"type": "section", "fields": fields[:10]},  # Slack allows at most 10 fields
     ]
     if payload.get("call_script_url"):
-        label = translate(locale, N_("Call script"))
+        label = translator(locale)("Call script")
         blocks.append(
             {
                 "type": "context",

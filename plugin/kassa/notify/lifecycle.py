@@ -1,10 +1,10 @@
-"""Outbox senders for everything after the invoice e-mail: SMS and hand-over delivery of
-invoices, the friendly contact, formal reminders, support-team hooks and collection.
+"""Kassa's outbox senders: the invoice by e-mail, SMS and hand-over, the friendly contact,
+formal reminders, support-team hooks and collection.
 
-Each sender is registered with :func:`kassa.notify.outbox.register_sender` and returns a
+:func:`default_senders` lists them; ``init_app`` gives each app that table. Each returns a
 :class:`~kassa.notify.http.DeliveryResult` (or None for success), so retries, backoff and
 the dead-letter state stay the outbox's business. Texts are written in the customer's
-language with :func:`kassa.invoicing.translator`, which needs no request.
+language with :func:`kassa.i18n.translator`, which needs no request.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from sqlalchemy.orm import Session
 
 from ..core.calendar import receipt_date
 from ..db.models import Invoice, InvoiceEvent, OutboxMessage
-from ..extension import KassaState
-from ..i18n import format_day, format_money, normalize_locale
-from ..invoicing import payment_details, translator
+from ..i18n import format_day, format_money, normalize_locale, translator
+from ..invoicing import payment_details
 from ..invoicing.pdf import invoice_pdf
 from ..services.links import invoice_token
-from .email import send_email
+from ..state import KassaState
+from .email import build_invoice_email, send_email
 from .handover import hand_over, handover_payload, handover_settings
 from .hooks import send_hook
 from .http import DeliveryResult
-from .outbox import PermanentDeliveryError, register_sender
+from .outbox import PermanentDeliveryError, Sender
 from .sms import friendly_sms_text, sms_provider_from_config
 
 HANDOVER_CHANNELS = ("letter", "einvoice", "digital_mailbox")
@@ -252,12 +252,36 @@ def send_collection(db: Session, state: KassaState, message: OutboxMessage,
                      locale=state.config.default_locale, mail_from=state.config.mail_from)
 
 
-register_sender("invoice", "sms", send_invoice_sms)
-for _channel in HANDOVER_CHANNELS:
-    register_sender("invoice", _channel, send_handover)
-    register_sender("reminder", _channel, send_handover)
-register_sender("friendly_reminder", "sms", send_friendly_sms)
-register_sender("friendly_reminder", "email", send_friendly_email)
-register_sender("reminder", "email", send_reminder_email)
-register_sender("overdue", "hook", send_team_hook)
-register_sender("collection", "collection", send_collection)
+def send_invoice_email(session: Session, state: KassaState, message: OutboxMessage,
+                        now: datetime) -> DeliveryResult | None:
+    """The invoice e-mail with its PDF, in the locale the checkout was in."""
+    invoice = session.get(Invoice, message.invoice_id) if message.invoice_id else None
+    if invoice is None:
+        raise PermanentDeliveryError(f"invoice {message.invoice_id!r} does not exist")
+    payload = message.payload or {}
+    base_url = payload.get("base_url")
+    if not isinstance(base_url, str) or not base_url:
+        raise PermanentDeliveryError("the message has no base_url for the invoice link")
+    locale = (normalize_locale(payload.get("locale")) or normalize_locale(invoice.customer.locale)
+              or state.config.default_locale)
+    email = build_invoice_email(invoice, state.config, locale, base_url,
+                                recipient=message.recipient, now=now)
+    send_email(email, state.config)
+    return None
+
+
+def default_senders() -> dict[tuple[str, str], Sender]:
+    """Kassa's own outbox senders by ``(kind, channel)``; ``init_app`` gives each app these."""
+    senders: dict[tuple[str, str], Sender] = {
+        ("invoice", "email"): send_invoice_email,
+        ("invoice", "sms"): send_invoice_sms,
+        ("friendly_reminder", "sms"): send_friendly_sms,
+        ("friendly_reminder", "email"): send_friendly_email,
+        ("reminder", "email"): send_reminder_email,
+        ("overdue", "hook"): send_team_hook,
+        ("collection", "collection"): send_collection,
+    }
+    for channel in HANDOVER_CHANNELS:
+        senders[("invoice", channel)] = send_handover
+        senders[("reminder", channel)] = send_handover
+    return senders

@@ -26,8 +26,9 @@ own transaction; :func:`deliver_pending` sends what is due, later or right away.
   again when the lease ends. Delivery is therefore at least once, exactly once in every
   case where the worker lives to record what happened.
 
-Senders are looked up by ``(kind, channel)``; :func:`register_sender` adds one (SMS,
-webhooks, reminders). A sender returns None or a :class:`~kassa.notify.http.DeliveryResult`,
+Senders are looked up by ``(kind, channel)`` in the app's state, where ``init_app`` puts
+Kassa's own (:func:`kassa.notify.lifecycle.default_senders`); :func:`register_sender` adds
+or replaces one for one app. A sender returns None or a :class:`~kassa.notify.http.DeliveryResult`,
 and may raise: an exception is a failure worth retrying, :class:`PermanentDeliveryError`
 one that is not.
 """
@@ -45,12 +46,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db.bulk import insert_or_ignore
-from ..db.models import GoneEndpoint, Invoice, InvoiceEvent, OutboxMessage
-from ..extension import KassaState
-from ..i18n import normalize_locale
+from ..db.models import GoneEndpoint, InvoiceEvent, OutboxMessage
 from ..signals import invoice_sent, send_after_commit
+from ..state import KassaState
 from ..workers import run_in_threads
-from .email import build_invoice_email, send_email
 from .http import DeliveryResult, refusing
 
 __all__ = [
@@ -62,6 +61,7 @@ __all__ = [
     "deliver_pending",
     "register_sender",
     "resend",
+    "sender_for",
 ]
 
 logger = logging.getLogger("kassa.outbox")
@@ -78,9 +78,6 @@ _ERROR_MAX = 2000  # characters of an error kept in last_error
 #: Delivers one message. Gets an open session (it may write; its writes commit with the
 #: outcome), the app's state, the message and the time of the run.
 Sender = Callable[[Session, KassaState, OutboxMessage, datetime], DeliveryResult | None]
-
-_SENDERS: dict[tuple[str, str], Sender] = {}
-
 
 class PermanentDeliveryError(Exception):
     """The message can never be delivered as it is: it is given up at once."""
@@ -103,14 +100,19 @@ class DeliveryReport:
         return self.sent + self.failed + self.dead
 
 
-def register_sender(kind: str, channel: str, sender: Sender) -> None:
-    """Deliver outbox messages of ``kind`` on ``channel`` with ``sender``; kind ``"*"``
-    stands for every kind that has no sender of its own on that channel."""
-    _SENDERS[(kind, channel)] = sender
+def register_sender(state: KassaState, kind: str, channel: str, sender: Sender) -> None:
+    """Deliver this app's outbox messages of ``kind`` on ``channel`` with ``sender``; kind
+    ``"*"`` stands for every kind that has no sender of its own on that channel.
+
+    ``init_app`` registers Kassa's own senders (:func:`kassa.notify.lifecycle.default_senders`);
+    a host app may add or replace one for its app only.
+    """
+    state.senders[(kind, channel)] = sender
 
 
-def _sender_for(kind: str, channel: str) -> Sender | None:
-    return _SENDERS.get((kind, channel)) or _SENDERS.get(("*", channel))
+def sender_for(state: KassaState, kind: str, channel: str) -> Sender | None:
+    """The sender of ``kind`` on ``channel`` in this app, or None."""
+    return state.senders.get((kind, channel)) or state.senders.get(("*", channel))
 
 
 def deliver_pending(state: KassaState, *, now: datetime, limit: int = 100,
@@ -229,7 +231,7 @@ def _deliver(state: KassaState, message_id: int, now: datetime,
         message = session.get(OutboxMessage, message_id)
         if message is None or message.status != "pending":
             return "failed"  # removed or resent by staff meanwhile; nothing to do
-        sender = _sender_for(message.kind, message.channel)
+        sender = sender_for(state, message.kind, message.channel)
         if sender is None:
             result = DeliveryResult.failed(
                 f"no sender for outbox messages of kind {message.kind!r} on channel "
@@ -283,7 +285,7 @@ def _record(session: Session, state: KassaState, message: OutboxMessage,
             session.add(InvoiceEvent(invoice_id=message.invoice_id, kind="sent", data=data,
                                      occurred_at=now))
             if message.kind == "invoice":
-                send_after_commit(session, invoice_sent, state, invoice_id=message.invoice_id,
+                send_after_commit(session, invoice_sent, state.app, invoice_id=message.invoice_id,
                                   channel=message.channel, outbox_id=message.id)
         return "sent"
     message.last_error = (result.error or "delivery failed")[:_ERROR_MAX]
@@ -333,29 +335,6 @@ def resend(state: KassaState, outbox_id: int, *, now: datetime | None = None) ->
                                      occurred_at=when))
         return queued.id
 
-
-# -- senders ---------------------------------------------------------------------------------
-
-
-def _send_invoice_email(session: Session, state: KassaState, message: OutboxMessage,
-                        now: datetime) -> DeliveryResult | None:
-    """The invoice e-mail with its PDF, in the locale the checkout was in."""
-    invoice = session.get(Invoice, message.invoice_id) if message.invoice_id else None
-    if invoice is None:
-        raise PermanentDeliveryError(f"invoice {message.invoice_id!r} does not exist")
-    payload = message.payload or {}
-    base_url = payload.get("base_url")
-    if not isinstance(base_url, str) or not base_url:
-        raise PermanentDeliveryError("the message has no base_url for the invoice link")
-    locale = (normalize_locale(payload.get("locale")) or normalize_locale(invoice.customer.locale)
-              or state.config.default_locale)
-    email = build_invoice_email(invoice, state.config, locale, base_url,
-                                recipient=message.recipient, now=now)
-    send_email(email, state.config)
-    return None
-
-
-register_sender("invoice", "email", _send_invoice_email)
 
 _DELIVERED = DeliveryResult(ok=True, retry=False, disable=False, status=None, error=None,
                             retry_after=None)

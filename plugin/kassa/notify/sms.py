@@ -22,7 +22,7 @@ import json
 import re
 from typing import Any, Protocol
 
-from .hooks import N_, translate
+from ..i18n import translator
 from .http import DEFAULT_TIMEOUT, DeliveryResult, id_from_json, post
 
 __all__ = [
@@ -141,13 +141,11 @@ def friendly_sms_text(locale: str, shop_name: str, amount_text: str, pay_url: st
     the ``kassa`` catalog without needing an app or request context. The English text stays
     within two SMS segments (306 characters) for a typical shop name and link.
     """
-    return translate(
-        locale,
-        N_(
-            "Hi! A friendly reminder from %(shop)s: your invoice of "
-            "%(amount)s is past its due date. Pay easily here: %(url)s. If you have "
-            "already paid, thank you and please ignore this message."
-        ),
+    _ = translator(locale)
+    return _(
+        "Hi! A friendly reminder from %(shop)s: your invoice of "
+        "%(amount)s is past its due date. Pay easily here: %(url)s. If you have "
+        "already paid, thank you and please ignore this message.",
         shop=shop_name,
         amount=amount_text,
         url=pay_url,

@@ -41,13 +41,13 @@ from sqlalchemy.orm import Session
 from ..config import KassaConfig
 from ..core.errors import KassaError
 from ..db.models import Invoice, Payment, PaymentAttempt
-from ..extension import KassaState
 from ..services.payments import (
     PaymentError,
     insert_or_ignore,
     record_payment,
     select_payment,
 )
+from ..state import KassaState
 
 __all__ = [
     "CardDeclined",
@@ -295,7 +295,7 @@ def book_intent(
         amount=int(amount),
         currency=str(intent_field(intent, "currency", "")).upper(),
         received_on=received_on or date.today(),
-        sender=state,
+        app=state.app,
     )
     attempt = db.scalar(
         select(PaymentAttempt).where(PaymentAttempt.intent_id == intent_field(intent, "id"))

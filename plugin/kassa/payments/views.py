@@ -33,13 +33,13 @@ from flask import (
 from flask.blueprints import BlueprintSetupState
 
 from ..db.models import Invoice
-from ..extension import get_state, request_session, transaction
 from ..i18n import gettext as _
 from ..i18n import normalize_locale
 from ..invoicing import payment_details
+from ..pages import page_blueprint
 from ..services.links import invoice_id_from_token
 from ..services.payments import PaymentError
-from ..web import page_blueprint
+from ..state import get_state, request_session, transaction
 from .gateway import (
     CardDeclined,
     PaymentUnavailable,
@@ -158,7 +158,7 @@ def stripe_webhook() -> Any:
         )
     except WebhookSignatureError as exc:
         return _error(exc.code, exc.message, 400)
-    outcome = process_stripe_event(state, request_session(), event)
+    outcome = process_stripe_event(state, event)
     return jsonify(outcome.as_json())
 
 

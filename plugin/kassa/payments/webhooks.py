@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 
 from ..core.errors import KassaError
 from ..db.models import InvoiceEvent, PaymentAttempt, ProcessedWebhook, utcnow
-from ..extension import KassaState
 from ..services.payments import PaymentError, claim_once
+from ..state import KassaState
 from .gateway import (
     book_intent,
     intent_field,
@@ -111,17 +111,17 @@ def verify_stripe_event(payload: bytes, signature: str | None, secret: str) -> A
         raise WebhookSignatureError("The webhook body is not a JSON event.") from None
 
 
-def process_stripe_event(state: KassaState, db: Session, event: Any) -> WebhookOutcome:
-    """Handle a verified Stripe event once, and commit.
+def process_stripe_event(state: KassaState, event: Any) -> WebhookOutcome:
+    """Handle a verified Stripe event once, in transactions of its own.
 
     Raises only for errors worth a retry (the database is down): then nothing is
     committed, Stripe gets a 5xx and sends the event again.
     """
     event_id = str(intent_field(event, "id"))
     event_type = str(intent_field(event, "type"))
-    if _seen(db, event_id):
-        db.rollback()
-        return WebhookOutcome("duplicate", event_id, event_type)
+    with state.db.session() as db:
+        if _seen(db, event_id):
+            return WebhookOutcome("duplicate", event_id, event_type)
 
     intent = intent_field(intent_field(event, "data"), "object")
     if event_type in HANDLED_EVENTS and intent_field(intent, "id"):
@@ -130,25 +130,18 @@ def process_stripe_event(state: KassaState, db: Session, event: Any) -> WebhookO
         except KassaError:  # PaymentUnavailable: Stripe cannot be reached now
             logger.info("Stripe event %s: intent not re-read, using the signed copy", event_id)
 
-    try:
+    with state.db.session() as db:
         if not claim_once(
             db, ProcessedWebhook, provider=PROVIDER, event_id=event_id, processed_at=utcnow()
         ):
-            db.rollback()
             return WebhookOutcome("duplicate", event_id, event_type)
         if event_type == "payment_intent.succeeded":
-            outcome = _succeeded(
+            return _succeeded(
                 state, db, event_id, event_type, intent, _day_of(intent_field(event, "created"))
             )
-        elif event_type == "payment_intent.payment_failed":
-            outcome = _failed(db, event_id, event_type, intent)
-        else:
-            outcome = WebhookOutcome("ignored", event_id, event_type)
-        db.commit()
-    except BaseException:
-        db.rollback()
-        raise
-    return outcome
+        if event_type == "payment_intent.payment_failed":
+            return _failed(db, event_id, event_type, intent)
+        return WebhookOutcome("ignored", event_id, event_type)
 
 
 def _seen(db: Session, event_id: str) -> bool:

@@ -39,9 +39,9 @@ from ..db.models import (
     OrderLine,
     as_utc,
 )
-from ..extension import KassaState
 from ..i18n import normalize_locale
 from ..signals import order_confirmed, send_after_commit
+from ..state import KassaState
 from .credit_decision import ADULT_AGE, CreditApplication, default_credit_decider
 from .invoicing import issue_invoices
 from .offers import offers_for_amount
@@ -224,8 +224,7 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     claimed = db.execute(update(CheckoutSession).where(
         CheckoutSession.id == cs.id, CheckoutSession.status == "open",
     ).values(status="completed", completed_at=now)).rowcount
-    if claimed != 1:  # another request confirmed it first
-        db.rollback()
+    if claimed != 1:  # another request confirmed it first: read what it committed
         fresh = db.get(CheckoutSession, cs.id, populate_existing=True)
         if fresh is not None and fresh.status == "completed":
             return _result(db, fresh)
@@ -246,7 +245,7 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     if config.issue_invoice_on == "confirmation":
         invoices = issue_invoices(db, state, agreement, channel=channel, today=today,
                                   base_url=base_url)
-    send_after_commit(db, order_confirmed, state, order_id=order.id, storefront=cs.storefront,
+    send_after_commit(db, order_confirmed, state.app, order_id=order.id, storefront=cs.storefront,
                       external_id=cs.external_id, method=offer.method)
     db.flush()
     db.refresh(cs)

@@ -18,8 +18,8 @@ from ..core.calendar import due_date_for
 from ..core.errors import PaymentReferenceError
 from ..core.references import reference_for
 from ..db.models import Agreement, Counter, Customer, Invoice, InvoiceEvent, OutboxMessage
-from ..extension import KassaState
 from ..signals import invoice_issued, send_after_commit
+from ..state import KassaState
 
 _FIRST_INVOICE_SEQUENCE = 1000  # a Finnish reference base needs at least three digits
 
@@ -66,7 +66,7 @@ def issue_invoices(db: Session, state: KassaState, agreement: Agreement, *, chan
             db.add(OutboxMessage(channel=channel, kind="invoice", invoice_id=invoice.id,
                                  recipient=_recipient(agreement.customer, channel),
                                  payload={"base_url": base_url, "locale": agreement.locale}))
-        send_after_commit(db, invoice_issued, state, invoice_id=invoice.id,
+        send_after_commit(db, invoice_issued, state.app, invoice_id=invoice.id,
                           number=invoice.number)
         invoices.append(invoice)
     db.flush()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,7 @@ def record_payment(
     currency: str,
     received_on: date,
     reference: str | None = None,
-    sender: Any = None,
+    app: Flask | None = None,
 ) -> Payment | None:
     """Book ``amount`` (minor units of ``currency``) received from ``source`` on ``invoice``.
 
@@ -52,7 +52,8 @@ def record_payment(
     :param external_id: the source's own id of the payment (Stripe: the PaymentIntent id;
         bank: the statement entry's reference); ``(source, external_id)`` is booked once.
     :param reference: the payment reference the payer gave, if any.
-    :param sender: the signals' sender; default the current app's Kassa state.
+    :param app: the app whose Kassa books it, the sender of the signals; default the
+        current app.
     :returns: the new payment, or None when this one was booked before.
     :raises PaymentError: ``payments.currency`` when ``currency`` is not the invoice's,
         ``payments.amount`` when ``amount`` is not positive. Nothing is written then.
@@ -122,8 +123,9 @@ def record_payment(
     db.add(InvoiceEvent(invoice_id=invoice.id, kind=kind, data=data))
     db.flush()
 
+    sender = app
     if sender is None and has_app_context():
-        sender = current_app.extensions.get("kassa")
+        sender = current_app._get_current_object()  # type: ignore[attr-defined]
     send_after_commit(
         db,
         payment_received,

@@ -32,17 +32,17 @@ from ..core.dunning import DunningPolicy, DunningState, Notice, Step, next_step,
 from ..core.interest import late_interest, late_interest_rates
 from ..db.bulk import among, insert_rows, update_rows
 from ..db.models import DunningStep, Invoice, InvoiceEvent, OutboxMessage, SupportTask, utcnow
-from ..extension import KassaState
-from ..notify.hooks import OverdueCase, overdue_hook_payload, segment_for, targets_for
 from ..signals import (
     invoice_handed_to_collection,
     invoice_overdue,
     reminder_sent,
     send_after_commit,
 )
+from ..state import KassaState
 from ..workers import run_in_threads
 from .due_invoices import DueInvoice, claim_batch, dunning_state, payment_history
 from .links import invoice_token
+from .overdue import OverdueCase, overdue_hook_payload, segment_for, targets_for
 from .reminder_policy import policy_for
 
 #: How long the support team has to make the friendly contact (support-metrics.md: the
@@ -319,7 +319,7 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step) -> None:
         batch.message(invoice.id, channel, "friendly_reminder",
                       customer.phone if channel == "sms" else customer.email, base)
         batch.overdue.append((invoice, link))
-        send_after_commit(db, invoice_overdue, state, invoice_id=invoice.id,
+        send_after_commit(db, invoice_overdue, state.app, invoice_id=invoice.id,
                           number=invoice.number)
     elif step.kind == "reminder":
         invoice.fees_minor += step.fee
@@ -331,7 +331,7 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step) -> None:
         batch.message(invoice.id, invoice.channel, "reminder", customer.email,
                       {**base, "notice": step.notice_number, "fee": step.fee,
                        "deadline": deadline})
-        send_after_commit(db, reminder_sent, state, invoice_id=invoice.id,
+        send_after_commit(db, reminder_sent, state.app, invoice_id=invoice.id,
                           notice=step.notice_number, fee=step.fee)
     else:
         invoice.status = "collection"
@@ -339,7 +339,7 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step) -> None:
         for index, _target in enumerate(config.collection_partner):
             batch.message(invoice.id, "collection", "collection", f"partner:{index}",
                           {**base, "target": index})
-        send_after_commit(db, invoice_handed_to_collection, state, invoice_id=invoice.id,
+        send_after_commit(db, invoice_handed_to_collection, state.app, invoice_id=invoice.id,
                           number=invoice.number)
 
 

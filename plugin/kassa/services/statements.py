@@ -52,8 +52,8 @@ from sqlalchemy.orm import Session
 from ..core.camt import Statement, StatementPayment, parse_statement, reference_candidates
 from ..db.bulk import insert_or_ignore
 from ..db.models import Invoice, Payment, utcnow
-from ..extension import KassaState
 from ..signals import payment_unmatched, send_after_commit
+from ..state import KassaState
 from .payments import record_payment
 
 __all__ = [
@@ -208,7 +208,7 @@ def book_statement(
                 currency=payment.currency,
                 received_on=payment.booked_on,
                 reference=invoice.reference,
-                sender=state,
+                app=state.app,
             )
             if booked is None:
                 counts["duplicates"] += 1
@@ -292,7 +292,7 @@ def _to_review(
     send_after_commit(
         db,
         payment_unmatched,
-        state,
+        state.app,
         payment_id=payment_id,
         amount=amount,
         currency=payment.currency,
