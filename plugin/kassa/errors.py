@@ -1,15 +1,13 @@
 """Kassa's error hierarchy.
 
 Domain errors live in :mod:`kassa.core.errors` (the core imports nothing of ours) and are
-re-exported here. Errors that face HTTP subclass werkzeug exceptions, as Flask-WTF's
-``CSRFError`` does, so that a host app can handle them like any other HTTP error.
+re-exported here. :class:`KassaHTTPError` is the one error a request gets: a string code, an
+HTTP status and the field at fault.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from werkzeug.exceptions import BadRequest, NotFound
 
 from .core.errors import (
     CalendarError,
@@ -28,7 +26,6 @@ __all__ = [
     "IdentityError",
     "KassaError",
     "KassaHTTPError",
-    "KassaNotFound",
     "MoneyError",
     "PaymentReferenceError",
     "RuleError",
@@ -48,15 +45,22 @@ class ConfigurationError(KassaError, RuntimeError):
         self.key = key
 
 
-class KassaHTTPError(BadRequest):
-    """A request Kassa refuses, with a stable ``code`` for the JSON API."""
+class KassaHTTPError(KassaError):
+    """A request Kassa refuses: the one error type of its JSON API and pages.
 
-    def __init__(self, code: str, message: str, status: int = 400, **params: Any) -> None:
-        super().__init__(message)
-        self.code = status
-        self.error_code = code
-        self.params = params
+    ``code`` is the stable machine-readable code (``"checkout.offer"``), ``status`` the HTTP
+    status to answer with (422 unless given), ``field`` the request field at fault, if one is;
+    ``params`` hold the values the message names. The API answers ``{"code", "message"}``
+    with ``status``, the message in the request's language. Not a werkzeug exception: there
+    ``code`` is the HTTP status, here it is the string code, as everywhere else in Kassa.
+    """
 
+    code = "request.invalid"
 
-class KassaNotFound(NotFound):
-    """A Kassa record that does not exist or that the caller may not see."""
+    def __init__(self, code: str, message: str, *, status: int = 422, field: str | None = None,
+                 **params: Any) -> None:
+        if field is not None:
+            params["field"] = field
+        super().__init__(message, code=code, **params)
+        self.status = status
+        self.field = field

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from kassa import get_state
 from kassa.core.references import is_valid_reference
 from kassa.db import CheckoutSession, Invoice, Order, OutboxMessage
+from kassa.errors import KassaHTTPError
 from kassa.services.checkout import (
-    CheckoutError,
     confirm_checkout,
     create_checkout_session,
     session_offers,
@@ -88,7 +88,7 @@ def test_bad_order_is_refused_and_writes_nothing(app: Flask, changes: dict[str, 
             data["order"]["total"] = value
         else:
             data[key] = value
-    with pytest.raises(CheckoutError) as caught:
+    with pytest.raises(KassaHTTPError) as caught:
         with state.db.session() as db:
             create_checkout_session(db, state.config, "demo", data, NOW)
     assert caught.value.code == code
@@ -167,7 +167,7 @@ def test_each_refusal_has_its_code_and_changes_nothing(app: Flask, kwargs: dict[
     session_id = open_session(app)
     kwargs = dict(kwargs)
     offer_id = kwargs.pop("offer_id", "se-invoice-14")
-    with pytest.raises(CheckoutError) as caught:
+    with pytest.raises(KassaHTTPError) as caught:
         confirm(app, session_id, offer_id, **kwargs)
     assert caught.value.code == code
     assert count(app, Order) == 0
@@ -178,7 +178,7 @@ def test_each_refusal_has_its_code_and_changes_nothing(app: Flask, kwargs: dict[
 def test_expired_session_cannot_be_confirmed(app: Flask) -> None:
     session_id = open_session(app)
     later = NOW + timedelta(hours=2)
-    with pytest.raises(CheckoutError) as caught:
+    with pytest.raises(KassaHTTPError) as caught:
         confirm(app, session_id, "se-invoice-14", now=later)
     assert caught.value.code == "checkout.expired"
     assert count(app, Order) == 0
@@ -189,7 +189,7 @@ def test_credit_decider_can_decline(make_app, db_url: str) -> None:  # type: ign
     object.__setattr__(get_state(app), "credit_decider",
                        lambda application: CreditDecision(False, "risk"))
     session_id = open_session(app)
-    with pytest.raises(CheckoutError) as caught:
+    with pytest.raises(KassaHTTPError) as caught:
         confirm(app, session_id, "se-invoice-14")
     assert caught.value.code == "checkout.declined"
     assert count(app, Order) == 0
@@ -197,7 +197,7 @@ def test_credit_decider_can_decline(make_app, db_url: str) -> None:  # type: ign
 
 def test_finland_requires_strong_identification(app: Flask) -> None:
     session_id = open_session(app, country="FI", total=12990)
-    with pytest.raises(CheckoutError) as caught:
+    with pytest.raises(KassaHTTPError) as caught:
         confirm(app, session_id, "fi-invoice-14", personal_id="131052-308T")
     assert caught.value.code == "checkout.identification_required"
 

@@ -15,23 +15,10 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from ..errors import KassaHTTPError
 from ..state import get_state
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class ApiError(Exception):
-    """A request the API refuses; answered as JSON ``{"code", "message"}`` with ``status``.
-
-    ``message`` is the English fallback; the views translate by ``code`` where they can.
-    """
-
-    def __init__(self, code: str, status: int, message: str = "", **params: Any) -> None:
-        super().__init__(message or code)
-        self.code = code
-        self.status = status
-        self.message = message or code
-        self.params = params
 
 
 def bearer_token() -> str | None:
@@ -64,18 +51,15 @@ def current_storefront() -> str:
 def storefront_required(view: F) -> F:
     """Let the view run only for a request with a configured storefront API key.
 
-    Raises :class:`ApiError` ``auth.invalid_key`` (401) otherwise.
+    Raises :class:`~kassa.errors.KassaHTTPError` ``auth.invalid_key`` (401) otherwise.
     """
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         storefront = storefront_for_key(get_state().config.api_keys, bearer_token())
         if storefront is None:
-            raise ApiError(
-                "auth.invalid_key",
-                401,
-                "a valid storefront API key is required as 'Authorization: Bearer <key>'",
-            )
+            raise KassaHTTPError("auth.invalid_key", "a valid storefront API key is required "
+                                 "as 'Authorization: Bearer <key>'", status=401)
         g.kassa_storefront = storefront
         return view(*args, **kwargs)
 

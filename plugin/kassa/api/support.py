@@ -13,11 +13,12 @@ from flask import Response, jsonify, request
 from sqlalchemy import select
 
 from ..db.models import Invoice, SupportTask, as_utc
+from ..errors import KassaHTTPError
 from ..services.holds import HoldError, end_holds, place_hold
 from ..services.representation import invoice_json
 from ..state import request_session, transaction
 from . import clock
-from .auth import ApiError, current_storefront, storefront_required
+from .auth import current_storefront, storefront_required
 
 TASK_STATUSES = ("open", "done", "all")
 
@@ -27,8 +28,8 @@ def support_tasks() -> Response:
     """The support queue: overdue invoices handed to the team, oldest deadline first."""
     status = request.args.get("status", "open")
     if status not in TASK_STATUSES:
-        raise ApiError("request.field", 400, f"status must be one of {', '.join(TASK_STATUSES)}",
-                       field="status")
+        raise KassaHTTPError("request.field", f"status must be one of {', '.join(TASK_STATUSES)}",
+                             status=400, field="status")
     query = select(SupportTask).order_by(SupportTask.due_at, SupportTask.id).limit(500)
     if status != "all":
         query = query.where(SupportTask.status == status)
@@ -51,7 +52,7 @@ def hold_invoice(number: str) -> Response:
     "due_date"?}``."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ApiError("request.json", 400, "the body must be a JSON object")
+        raise KassaHTTPError("request.json", "the body must be a JSON object", status=400)
     _now, today = clock.now()
     with transaction() as db:
         invoice = _own_invoice(number)
@@ -59,7 +60,7 @@ def hold_invoice(number: str) -> Response:
             place_hold(db, invoice, str(data.get("reason", "")), today=today,
                        until=_day(data, "until"), new_due_date=_day(data, "due_date"))
         except HoldError as exc:
-            raise ApiError(exc.code, 422, exc.message) from None
+            raise KassaHTTPError(exc.code, exc.message) from None
         body = invoice_json(invoice)
     return jsonify(body)
 
@@ -78,7 +79,7 @@ def end_invoice_holds(number: str) -> Response:
 def _own_invoice(number: str) -> Invoice:
     invoice = request_session().scalar(select(Invoice).where(Invoice.number == number))
     if invoice is None or invoice.agreement.order.storefront != current_storefront():
-        raise ApiError("invoice.not_found", 404, f"no invoice {number!r}")
+        raise KassaHTTPError("invoice.not_found", f"no invoice {number!r}", status=404)
     return invoice
 
 
@@ -89,5 +90,5 @@ def _day(data: dict[str, Any], name: str) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        raise ApiError("request.field", 400, f"{name} must be a date (YYYY-MM-DD)",
-                       field=name) from None
+        raise KassaHTTPError("request.field", f"{name} must be a date (YYYY-MM-DD)", status=400,
+                             field=name) from None

@@ -13,9 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BuildError
 
 from ..db.models import Agreement, Invoice, Order
@@ -24,7 +24,6 @@ from ..i18n import lazy_gettext
 from ..notify.outbox import deliver_now
 from ..pages import choose_locale
 from ..services.checkout import (
-    CheckoutError,
     cancel_checkout,
     check_client_secret,
     confirm_checkout,
@@ -37,7 +36,7 @@ from ..services.offers import offers_for_amount, remember
 from ..services.representation import checkout_session_json, invoice_json, offer_json
 from ..state import get_state, request_session, transaction
 from . import clock, review, support
-from .auth import ApiError, client_secret, current_storefront, storefront_required
+from .auth import client_secret, current_storefront, storefront_required
 from .openapi import openapi_document
 
 api = Blueprint("kassa_api", __name__)
@@ -158,32 +157,67 @@ def error_response(
     return response, status
 
 
-@api.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> tuple[Response, int]:
-    return error_response(exc.code, exc.status, exc.message, exc.params)
-
-
-@api.errorhandler(CheckoutError)
-def _checkout_error(exc: CheckoutError) -> tuple[Response, int]:
-    return error_response(exc.code, exc.status, exc.message, exc.params)
-
-
 @api.errorhandler(KassaHTTPError)
-def _kassa_http_error(exc: KassaHTTPError) -> tuple[Response, int]:
-    return error_response(exc.error_code, exc.code or 400, exc.description or "", exc.params)
+def _refused(exc: KassaHTTPError) -> tuple[Response, int]:
+    return error_response(exc.code, exc.status, exc.message, exc.params)
 
 
 @api.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
     status = exc.code or 500
-    return error_response(
+    response, status = error_response(
         _HTTP_CODES.get(status, "request.invalid"), status, exc.description or exc.name
     )
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response, status
 
 
 @api.before_request
 def _limit_body() -> None:
     request.max_content_length = MAX_BODY_BYTES
+
+
+#: Methods a client may try on an API address; the answer names those the address takes.
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+@api.route("/", defaults={"unknown": ""}, methods=_METHODS)
+@api.route("/<path:unknown>", methods=_METHODS)
+def _unrouted(unknown: str) -> Response:
+    """Every address under the API that no route takes, with any method.
+
+    Routing errors happen before a blueprint is known, so Flask would answer them with the
+    host app's HTML page; this route catches them inside the API and answers the documented
+    JSON: ``request.method`` (405, with ``Allow``) where another method is taken,
+    ``request.not_found`` (404) otherwise. A real route always wins over this one.
+    """
+    allowed = _routed_methods()
+    if allowed:
+        raise MethodNotAllowed(valid_methods=allowed)
+    raise NotFound()
+
+
+def _routed_methods() -> list[str]:
+    """The methods a real route takes at this request's address (not :func:`_unrouted`)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    allowed = []
+    for method in _METHODS:
+        try:
+            endpoint, _arguments = adapter.match(method=method)
+        except HTTPException:
+            continue
+        if endpoint != "kassa_api._unrouted":
+            allowed.append(method)
+    return allowed
+
+
+@api.after_request
+def _options_name_real_routes(response: Response) -> Response:
+    # Flask's automatic OPTIONS answer would also list the methods of _unrouted.
+    if request.method == "OPTIONS" and "Allow" in response.headers:
+        response.headers["Allow"] = ", ".join(_routed_methods())
+    return response
 
 
 # -- offers ----------------------------------------------------------------------------------
@@ -194,7 +228,8 @@ def offers() -> Response:
     """Every payment option for an amount; public, cacheable, no personal data."""
     raw_amount = request.args.get("amount", "").strip()
     if not _WHOLE_NUMBER.fullmatch(raw_amount):
-        raise ApiError("offers.amount", 400, "amount must be a whole number of minor units")
+        raise KassaHTTPError("offers.amount", "amount must be a whole number of minor units",
+                             status=400)
     amount = int(raw_amount)
     currency = request.args.get("currency", "").strip().upper()
     country = request.args.get("country", "").strip().upper()
@@ -253,16 +288,19 @@ def confirm_session(session_id: str) -> Response:
     """The shopper's choice; authenticated by the session's client secret. Idempotent."""
     cs = find_checkout_session(request_session(), session_id)
     if cs is None:
-        raise ApiError("checkout.not_found", 404, f"no checkout session {session_id!r}")
+        raise KassaHTTPError("checkout.not_found", f"no checkout session {session_id!r}",
+                             status=404)
     raw = request.get_json(force=True, silent=True)
     if not check_client_secret(cs, client_secret(raw if isinstance(raw, Mapping) else None)):
-        raise ApiError("checkout.secret", 403, "the client secret does not match the session")
+        raise KassaHTTPError("checkout.secret", "the client secret does not match the session",
+                             status=403)
     data = _json_body()
     offer_id = _text_field(data, "offer_id")
     channel = _text_field(data, "channel") if "channel" in data else None
     personal_id = data.get("personal_id")
     if personal_id is not None and not isinstance(personal_id, str):
-        raise ApiError("request.field", 400, "personal_id must be text", field="personal_id")
+        raise KassaHTTPError("request.field", "personal_id must be text", status=400,
+                             field="personal_id")
     state = get_state()
     now, today = clock.now()
     with transaction() as db:
@@ -330,7 +368,7 @@ def get_invoice(number: str) -> Response:
         .where(Invoice.number == number, Order.storefront == current_storefront())
     )
     if invoice is None:
-        raise ApiError("invoice.not_found", 404, f"no invoice {number!r}")
+        raise KassaHTTPError("invoice.not_found", f"no invoice {number!r}", status=404)
     return jsonify(invoice_json(invoice, get_state().config))
 
 
@@ -352,14 +390,14 @@ def openapi_json() -> Response:
 def _json_body() -> dict[str, Any]:
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
-        raise ApiError("request.json", 400, "the body must be a JSON object")
+        raise KassaHTTPError("request.json", "the body must be a JSON object", status=400)
     return data
 
 
 def _text_field(data: Mapping[str, Any], name: str) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value or len(value) > 100:
-        raise ApiError("request.field", 400, f"{name} must be text", field=name)
+        raise KassaHTTPError("request.field", f"{name} must be text", status=400, field=name)
     return value
 
 
@@ -367,7 +405,8 @@ def _own_session(session_id: str) -> Any:
     """The caller's session; another storefront's session is as absent as a missing one."""
     cs = find_checkout_session(request_session(), session_id)
     if cs is None or cs.storefront != current_storefront():
-        raise ApiError("checkout.not_found", 404, f"no checkout session {session_id!r}")
+        raise KassaHTTPError("checkout.not_found", f"no checkout session {session_id!r}",
+                             status=404)
     return cs
 
 

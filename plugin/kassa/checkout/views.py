@@ -27,7 +27,6 @@ from ..i18n import normalize_locale
 from ..notify.outbox import deliver_now
 from ..pages import page_blueprint
 from ..services.checkout import (
-    CheckoutError,
     confirm_checkout,
     find_checkout_session,
     record_verified_identity,
@@ -120,7 +119,7 @@ def hosted(session_id: str) -> Any:
                 now=now,
                 base_url=request.url_root.rstrip("/"),
             )
-    except CheckoutError as exc:
+    except KassaHTTPError as exc:
         cs = _reload(session_id)
         if exc.code in ("checkout.expired", "checkout.cancelled"):
             return _closed(cs)
@@ -252,7 +251,7 @@ def identified() -> Any:
                 "Kassa: identification failed: %s (%s)", exc.code, exc.message
             )
         return redirect(_hosted_url(cs, lang=lang, identification=outcome))
-    except CheckoutError:  # the broker's number is not a valid number of the order's country
+    except KassaHTTPError:  # the broker's number is not a valid number of the order's country
         return redirect(_hosted_url(cs, lang=lang, identification="invalid"))
     return redirect(_hosted_url(cs, lang=lang))
 

@@ -2,10 +2,10 @@
 
 The storefront creates a session with the order and customer; the shopper (hosted page or
 widget) confirms it with the chosen offer, delivery channel, identity and consent. Every
-refusal is a :class:`CheckoutError` with a stable code and an HTTP status, raised before
-anything is written, so bad input changes nothing. Confirming is idempotent: the session
-moves from ``open`` to ``completed`` with one conditional UPDATE, so a double submit, even
-from two processes at once, produces one order.
+refusal is a :class:`~kassa.errors.KassaHTTPError` with a stable code and an HTTP status,
+raised before anything is written, so bad input changes nothing. Confirming is idempotent:
+the session moves from ``open`` to ``completed`` with one conditional UPDATE, so a double
+submit, even from two processes at once, produces one order.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from ..config import COUNTRY_CURRENCY, KassaConfig
 from ..core.credit import Offer
-from ..core.errors import IdentityError, KassaError, MoneyError
+from ..core.errors import IdentityError, MoneyError
 from ..core.identity import PersonalId, parse_personal_id
 from ..core.money import Money
 from ..core.money import OrderLine as LineValue
@@ -39,6 +39,7 @@ from ..db.models import (
     OrderLine,
     as_utc,
 )
+from ..errors import KassaHTTPError
 from ..i18n import normalize_locale
 from ..signals import order_confirmed, send_after_commit
 from ..state import KassaState
@@ -50,16 +51,6 @@ from .representation import agreement_of, offer_json
 #: Invoice statuses that still expect money.
 OPEN_STATUSES = ("open", "partly_paid", "overdue")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class CheckoutError(KassaError):
-    """A checkout request Kassa refuses; ``status`` is the HTTP status to answer with."""
-
-    code = "checkout.invalid"
-
-    def __init__(self, code: str, message: str, status: int = 422, **params: Any) -> None:
-        super().__init__(message, code=code, **params)
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -79,27 +70,28 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
                             ) -> tuple[CheckoutSession, str]:
     """Validate a storefront's order and open a session; returns it and its client secret."""
     if not isinstance(data, Mapping):
-        raise CheckoutError("request.json", "the body must be a JSON object", 400)
+        raise KassaHTTPError("request.json", "the body must be a JSON object", status=400)
     order = _mapping(data.get("order"), "order")
     customer = _mapping(data.get("customer"), "customer")
     country = str(order.get("country", "")).upper()
     currency = str(order.get("currency", "")).upper()
     if country not in config.countries:
-        raise CheckoutError("checkout.country", f"country {country!r} is not served",
-                            country=country)
+        raise KassaHTTPError("checkout.country", f"country {country!r} is not served",
+                             country=country)
     if COUNTRY_CURRENCY[country] != currency:
-        raise CheckoutError("checkout.currency", f"{country} orders are in "
-                            f"{COUNTRY_CURRENCY[country]}, not {currency!r}",
-                            country=country, currency=currency)
+        raise KassaHTTPError("checkout.currency", f"{country} orders are in "
+                             f"{COUNTRY_CURRENCY[country]}, not {currency!r}",
+                             country=country, currency=currency)
     reference = _text(order, "reference", 100)
     lines = _lines(order.get("lines"), currency)
     total = order.get("total")
     computed = sum(line.total.minor for line in lines)
     if isinstance(total, bool) or not isinstance(total, int) or total != computed:
-        raise CheckoutError("checkout.totals", f"the order total {total!r} does not equal the "
-                            f"sum of its lines ({computed})", total=total, lines_total=computed)
+        raise KassaHTTPError("checkout.totals", f"the order total {total!r} does not equal the "
+                             f"sum of its lines ({computed})",
+                             total=total, lines_total=computed)
     if total <= 0:
-        raise CheckoutError("checkout.totals", "the order total must be positive")
+        raise KassaHTTPError("checkout.totals", "the order total must be positive")
     customer_data = {
         "name": _text(customer, "name", 200),
         "email": _email(customer.get("email")),
@@ -111,8 +103,9 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
     existing = db.scalar(select(CheckoutSession).where(
         CheckoutSession.storefront == storefront, CheckoutSession.external_id == reference))
     if existing is not None:
-        raise CheckoutError("checkout.duplicate", f"order {reference!r} already has a checkout "
-                            f"session ({existing.id})", 409, session_id=existing.id)
+        raise KassaHTTPError("checkout.duplicate", f"order {reference!r} already has a checkout "
+                             f"session ({existing.id})", status=409,
+                             session_id=existing.id)
     secret = "cs_secret_" + secrets.token_urlsafe(24)
     row = CheckoutSession(
         id="cs_" + secrets.token_urlsafe(18), secret_digest=_digest(secret),
@@ -167,7 +160,7 @@ def cancel_checkout(db: Session, cs: CheckoutSession, now: datetime) -> None:
     """Cancel an open session; a completed one cannot be cancelled."""
     refresh_expiry(db, cs, now)
     if cs.status == "completed":
-        raise CheckoutError("checkout.completed", "the session is completed", 409)
+        raise KassaHTTPError("checkout.completed", "the session is completed", status=409)
     if cs.status == "open":
         cs.status = "cancelled"
         db.flush()
@@ -190,24 +183,25 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     if cs.status == "completed":
         return _result(db, cs)
     if cs.status != "open":
-        raise CheckoutError(f"checkout.{cs.status}", f"the checkout session is {cs.status}", 409)
+        raise KassaHTTPError(f"checkout.{cs.status}", f"the checkout session is {cs.status}",
+                             status=409)
     offer = next((o for o in session_offers(config, cs, today) if o.id == offer_id), None)
     if offer is None:
-        raise CheckoutError("checkout.offer", f"offer {offer_id!r} is not available for this "
-                            "order", offer_id=offer_id)
+        raise KassaHTTPError("checkout.offer", f"offer {offer_id!r} is not available for this "
+                             "order", offer_id=offer_id)
     if channel not in config.channels:
-        raise CheckoutError("checkout.channel", f"delivery channel {channel!r} is not offered",
-                            channel=channel)
+        raise KassaHTTPError("checkout.channel", f"delivery channel {channel!r} is not offered",
+                             channel=channel)
     if channel == "sms" and not cs.customer.get("phone"):
-        raise CheckoutError("checkout.channel_phone", "SMS delivery needs a phone number")
+        raise KassaHTTPError("checkout.channel_phone", "SMS delivery needs a phone number")
     if channel == "letter" and not (cs.customer.get("street") and cs.customer.get("city")):
-        raise CheckoutError("checkout.channel_address", "a letter needs a postal address")
+        raise KassaHTTPError("checkout.channel_address", "a letter needs a postal address")
     if consent is not True:
-        raise CheckoutError("checkout.consent", "the shopper must consent to the credit terms")
+        raise KassaHTTPError("checkout.consent", "the shopper must consent to the credit terms")
     person = _confirmed_identity(state, cs, personal_id)
     age = person.age_on(today)
     if age < ADULT_AGE:  # the law's limit; a merchant's own decider cannot lower it
-        raise CheckoutError("checkout.age", "the shopper must be 18 or older", age=age)
+        raise KassaHTTPError("checkout.age", "the shopper must be 18 or older", age=age)
     customer = db.scalar(select(Customer).where(
         Customer.personal_id_digest == state.vault.digest(person)))
     open_balance, overdue = _exposure(db, customer, today)
@@ -218,8 +212,8 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
         open_balance_cap=config.open_balance_cap.get(cs.country, 0)))
     if not decision.approved:
         if decision.reason == "age":
-            raise CheckoutError("checkout.age", "the shopper must be 18 or older", age=age)
-        raise CheckoutError("checkout.declined", "credit declined", reason=decision.reason)
+            raise KassaHTTPError("checkout.age", "the shopper must be 18 or older", age=age)
+        raise KassaHTTPError("checkout.declined", "credit declined", reason=decision.reason)
 
     claimed = db.execute(update(CheckoutSession).where(
         CheckoutSession.id == cs.id, CheckoutSession.status == "open",
@@ -228,7 +222,8 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
         fresh = db.get(CheckoutSession, cs.id, populate_existing=True)
         if fresh is not None and fresh.status == "completed":
             return _result(db, fresh)
-        raise CheckoutError("checkout.conflict", "the session changed; please try again", 409)
+        raise KassaHTTPError("checkout.conflict", "the session changed; please try again",
+                             status=409)
 
     customer = _store_customer(db, state, cs, person, customer)
     order = _store_order(db, cs, customer)
@@ -258,10 +253,11 @@ def fulfil_order(db: Session, state: KassaState, storefront: str, external_id: s
     order = db.scalar(select(Order).where(Order.storefront == storefront,
                                           Order.external_id == external_id))
     if order is None:
-        raise CheckoutError("order.not_found", f"no order {external_id!r}", 404)
+        raise KassaHTTPError("order.not_found", f"no order {external_id!r}", status=404)
     agreement = db.scalar(select(Agreement).where(Agreement.order_id == order.id))
     if agreement is None:
-        raise CheckoutError("order.not_found", f"order {external_id!r} has no agreement", 404)
+        raise KassaHTTPError("order.not_found", f"order {external_id!r} has no agreement",
+                             status=404)
     if agreement.invoices:
         return list(agreement.invoices)
     order.status = "fulfilled"
@@ -275,7 +271,7 @@ def fulfil_order(db: Session, state: KassaState, storefront: str, external_id: s
 def _result(db: Session, cs: CheckoutSession) -> ConfirmResult:
     agreement = agreement_of(cs)
     if cs.order is None or agreement is None:
-        raise CheckoutError("checkout.conflict", "the session is being confirmed", 409)
+        raise KassaHTTPError("checkout.conflict", "the session is being confirmed", status=409)
     return ConfirmResult(cs.order, agreement, list(agreement.invoices))
 
 
@@ -284,8 +280,9 @@ def _confirmed_identity(state: KassaState, cs: CheckoutSession,
     if cs.country in state.config.strong_auth_countries:
         verified = cs.verified_identity
         if not verified:
-            raise CheckoutError("checkout.identification_required", "strong electronic "
-                                "identification is required in this country", 409)
+            raise KassaHTTPError("checkout.identification_required", "strong electronic "
+                                 "identification is required in this country",
+                                 status=409)
         country, compact = state.vault.unseal(verified["token"])
         return _identity(country, compact)
     return _identity(cs.country, personal_id or "")
@@ -295,7 +292,7 @@ def _identity(country: str, text: str) -> PersonalId:
     try:
         return parse_personal_id(country, text)
     except IdentityError as exc:
-        raise CheckoutError(f"checkout.{exc.code}", exc.message, country=country) from None
+        raise KassaHTTPError(f"checkout.{exc.code}", exc.message, country=country) from None
 
 
 def _exposure(db: Session, customer: Customer | None, today: date) -> tuple[int, int]:
@@ -346,40 +343,42 @@ def _store_order(db: Session, cs: CheckoutSession, customer: Customer) -> Order:
 
 def _lines(raw: Any, currency: str) -> list[LineValue]:
     if not isinstance(raw, list) or not raw:
-        raise CheckoutError("checkout.lines", "the order needs at least one line")
+        raise KassaHTTPError("checkout.lines", "the order needs at least one line")
     lines = []
     for index, item in enumerate(raw):
         if not isinstance(item, Mapping):
-            raise CheckoutError("checkout.lines", f"line {index + 1} must be an object")
+            raise KassaHTTPError("checkout.lines", f"line {index + 1} must be an object")
         quantity, price = item.get("quantity"), item.get("unit_price")
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise CheckoutError("checkout.lines", f"line {index + 1}: quantity must be a "
-                                "positive whole number", line=index + 1)
+            raise KassaHTTPError("checkout.lines", f"line {index + 1}: quantity must be a "
+                                 "positive whole number",
+                                 line=index + 1)
         if isinstance(price, bool) or not isinstance(price, int) or price < 0:
-            raise CheckoutError("checkout.lines", f"line {index + 1}: unit_price must be a "
-                                "whole number of minor units", line=index + 1)
+            raise KassaHTTPError("checkout.lines", f"line {index + 1}: unit_price must be a "
+                                 "whole number of minor units",
+                                 line=index + 1)
         try:
             rate = Decimal(str(item.get("vat_rate")))
             lines.append(LineValue(description=_text(item, "description", 300),
                                    quantity=quantity, unit_price=Money(price, currency),
                                    vat_rate=rate))
         except (InvalidOperation, MoneyError, ValueError) as exc:
-            raise CheckoutError("checkout.lines", f"line {index + 1}: {exc}",
-                                line=index + 1) from None
+            raise KassaHTTPError("checkout.lines", f"line {index + 1}: {exc}",
+                                 line=index + 1) from None
     return lines
 
 
 def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise CheckoutError("request.field", f"{name} must be an object", field=name)
+        raise KassaHTTPError("request.field", f"{name} must be an object", field=name)
     return value
 
 
 def _text(data: Mapping[str, Any], name: str, limit: int) -> str:
     value = data.get(name)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise CheckoutError("request.field", f"{name} must be text of 1 to {limit} characters",
-                            field=name)
+        raise KassaHTTPError("request.field", f"{name} must be text of 1 to {limit} characters",
+                             field=name)
     return value.strip()
 
 
@@ -389,15 +388,15 @@ def _optional_text(data: Mapping[str, Any], name: str, limit: int) -> str | None
 
 def _email(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 320 or not _EMAIL.match(value.strip()):
-        raise CheckoutError("request.field", "customer.email must be an e-mail address",
-                            field="email")
+        raise KassaHTTPError("request.field", "customer.email must be an e-mail address",
+                             field="email")
     return value.strip()
 
 
 def _url(value: Any, name: str) -> str:
     parts = urlsplit(value) if isinstance(value, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CheckoutError("request.field", f"{name} must be an http(s) URL", field=name)
+        raise KassaHTTPError("request.field", f"{name} must be an http(s) URL", field=name)
     return str(value)
 
 

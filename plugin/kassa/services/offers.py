@@ -49,13 +49,14 @@ def _compute_offers(config: KassaConfig, amount: int, currency: str, country: st
                     today: date) -> list[Offer]:
     if country not in config.countries:
         raise KassaHTTPError("offers.country", f"country {country!r} is not served",
-                             country=country)
+                             status=400, country=country)
     if COUNTRY_CURRENCY[country] != currency:
         raise KassaHTTPError("offers.currency", f"{country} is invoiced in "
                              f"{COUNTRY_CURRENCY[country]}, not {currency}",
-                             country=country, currency=currency)
+                             status=400, country=country, currency=currency)
     if amount <= 0:
-        raise KassaHTTPError("offers.amount", "the amount must be positive", amount=amount)
+        raise KassaHTTPError("offers.amount", "the amount must be positive", status=400,
+                             amount=amount)
     products = config.products[country]
     calendar = business_calendar(country)
     invoice_due = today
