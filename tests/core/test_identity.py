@@ -96,7 +96,9 @@ def test_fi_parses_the_classic_form() -> None:
 )
 def test_fi_every_century_sign(sign: str, year: int) -> None:
     born = date(year, 2, 29) if year % 4 == 0 else date(year, 3, 1)
-    pid = parse_personal_id("fi", make_hetu(born, 123, sign).lower(), today=TODAY)
+    # Someone born in the 1800s is over 120 today; the sign is read as it was in 1990.
+    today = TODAY if year >= 1900 else date(1990, 6, 1)
+    pid = parse_personal_id("fi", make_hetu(born, 123, sign).lower(), today=today)
     assert pid.birth_date == born
     assert pid.compact[6] == sign
     assert pid.masked == pid.compact[:7] + "****"
@@ -116,6 +118,7 @@ def test_fi_every_century_sign(sign: str, year: int) -> None:
         (make_hetu(date(1952, 10, 13), 999), "identity.temporary"),
         (hetu_from_parts("310252", "-", 308), "identity.birth_date"),  # 31 February
         (make_hetu(date(2026, 6, 1), 123), "identity.birth_date"),  # after TODAY
+        (make_hetu(date(1888, 3, 1), 123, "+"), "identity.birth_date"),  # 137 years old
     ],
 )
 def test_fi_errors(text: str, code: str) -> None:
@@ -250,7 +253,8 @@ def test_repr_and_str_never_show_the_number() -> None:
 
 # -- Properties ---------------------------------------------------------------------------
 
-birth_dates = st.dates(date(1900, 1, 1), TODAY)
+#: From the oldest birth date still accepted on TODAY (120 years old) to TODAY.
+birth_dates = st.dates(date(1905, 1, 16), TODAY)
 
 
 @st.composite
@@ -303,3 +307,13 @@ def test_a_changed_check_character_is_a_checksum_error(
     else:
         wrong = str((int(number[-1]) + shift % 9 + 1) % 10)
     assert error_code(country, number[:-1] + wrong) == "identity.checksum"
+
+
+def test_an_age_over_120_is_refused_and_120_is_not() -> None:
+    oldest = make_personnummer(date(1905, 1, 15), 123)  # turns 121 on TODAY
+    with pytest.raises(IdentityError) as caught:
+        parse_personal_id("SE", oldest, today=TODAY)
+    assert caught.value.code == "identity.birth_date"
+    assert "over 120" in caught.value.message
+    still = make_personnummer(date(1905, 1, 16), 123)  # 120 on TODAY
+    assert parse_personal_id("SE", still, today=TODAY).age_on(TODAY) == 120

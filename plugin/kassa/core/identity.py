@@ -8,7 +8,7 @@ Checks run in this order, so that a number wrong in several ways gets one stable
 ``identity.empty`` (blank), ``identity.country`` (not FI/SE/NO), ``identity.format`` (wrong
 length or characters, or an individual number that is never issued), ``identity.checksum``,
 ``identity.temporary`` (numbers that do not identify a person for good), ``identity.birth_date``
-(impossible date, undeterminable century, or a birth date after today).
+(impossible date, undeterminable century, a birth date after today, or an age over 120).
 
 What is accepted:
 
@@ -132,11 +132,24 @@ def _birth_date(country: str, year: int, month: int, day: int) -> date:
         ) from None
 
 
-def _check_not_future(country: str, born: date, today: date) -> None:
+#: No one living is older: a number that implies more is a typing error or someone else's.
+OLDEST_AGE = 120
+
+
+def _check_plausible(country: str, born: date, today: date) -> None:
+    """Refuse a birth date after ``today`` or one that makes its holder older than
+    :data:`OLDEST_AGE` years on ``today``."""
     if born > today:
         raise _error(
             "identity.birth_date",
             f"The {country} identity number gives a birth date after today.",
+            country,
+        )
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    if years > OLDEST_AGE:
+        raise _error(
+            "identity.birth_date",
+            f"The {country} identity number gives an age of {years}, over {OLDEST_AGE} years.",
             country,
         )
 
@@ -163,7 +176,7 @@ def _parse_fi(text: str, today: date) -> PersonalId:
             "FI",
         )
     born = _birth_date("FI", _FI_CENTURIES[sign] + int(year), int(month), int(day))
-    _check_not_future("FI", born, today)
+    _check_plausible("FI", born, today)
     try:
         hetu.validate(number)  # the library has the last word
     except ValidationError as exc:
@@ -207,7 +220,7 @@ def _parse_se(text: str, today: date) -> PersonalId:
     else:
         year = _se_year(int(yy), int(mm), day, separator == "+", today)
     born = _birth_date("SE", year, int(mm), day)
-    _check_not_future("SE", born, today)
+    _check_plausible("SE", born, today)
     compact = f"{year:04d}{mm}{dd}{serial}"
     if kind == "personal_number":
         try:
@@ -245,7 +258,7 @@ def _parse_no(text: str, today: date) -> PersonalId:
             "The fødselsnummer does not contain a valid birth date.",
             "NO",
         ) from None
-    _check_not_future("NO", born, today)
+    _check_plausible("NO", born, today)
     return PersonalId("NO", number, born, kind)
 
 

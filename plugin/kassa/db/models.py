@@ -28,6 +28,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
+    func,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -74,8 +77,13 @@ class Customer(Base):
     locale: Mapped[str] = mapped_column(String(5))
     #: Fernet token of the compact identity number; never logged, never shown.
     personal_id_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
-    #: HMAC-SHA256 of country + compact number, to find a returning customer.
-    personal_id_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: HMAC-SHA256 of country + compact number. Not unique: a typed, unverified number gets
+    #: a record per purchase, and the digest links them for exposure and credit checks only
+    #: (docs/identity.md).
+    personal_id_digest: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: True when strong electronic identification proved the number: then this one record
+    #: is that person's, and later verified purchases reuse it.
+    identity_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: What staff and the shopper may see, e.g. ``131052-****``.
     personal_id_masked: Mapped[str | None] = mapped_column(String(20))
     birth_date: Mapped[date | None] = mapped_column(Date)
@@ -154,7 +162,13 @@ class Invoice(Base):
     """An invoice (or one instalment's invoice) with its national payment reference."""
 
     __tablename__ = "kassa_invoices"
-    __table_args__ = (Index("ix_kassa_invoices_next_look", "next_action_on", "id"),)
+    __table_args__ = (
+        Index("ix_kassa_invoices_next_look", "next_action_on", "id"),
+        # One invoice per agreement and instalment (0 for a plain invoice), however many
+        # requests issue at once: the database refuses a second set.
+        Index("uq_kassa_invoices_agreement_instalment", "agreement_id",
+              func.coalesce(text("instalment_number"), 0), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)
@@ -173,6 +187,9 @@ class Invoice(Base):
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    #: Who is billed, as at issue: name, e-mail, phone, street, postal_code, city. The
+    #: invoice's documents show this, whatever later happens to the customer record.
+    billed_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Sweden: a reminder fee may be charged only if agreed at the purchase.
     reminder_fee_agreed: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: The day late-payment interest was last brought up to date.
@@ -191,6 +208,17 @@ class Invoice(Base):
     payments: Mapped[list[Payment]] = relationship(back_populates="invoice")
     steps: Mapped[list[DunningStep]] = relationship(order_by="DunningStep.id")
     holds: Mapped[list[InvoiceHold]] = relationship(order_by="InvoiceHold.id")
+
+    @property
+    def billed(self) -> dict[str, Any]:
+        """Who this invoice bills (name, email, phone, street, postal_code, city), as at
+        issue; the customer record's details for an invoice issued before snapshots."""
+        if self.billed_to is not None:
+            return self.billed_to
+        customer = self.customer
+        return {"name": customer.name, "email": customer.email, "phone": customer.phone,
+                "street": customer.street, "postal_code": customer.postal_code,
+                "city": customer.city}
 
     @property
     def balance_minor(self) -> int:

@@ -153,15 +153,15 @@ def _header(pdf: FPDF, family: str, w: _Writer, invoice: Invoice, config: KassaC
 def _parties(pdf: FPDF, family: str, w: _Writer, invoice: Invoice,
              details: PaymentDetails) -> None:
     _ = w.gettext
-    customer = invoice.customer
+    billed = invoice.billed
     top = pdf.get_y()
     pdf.set_font(family, "B", 9)
     pdf.set_text_color(*_GREY)
     pdf.cell(80, 5, w.text(_("Bill to")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     pdf.set_font(family, "", 10)
-    city = " ".join(p for p in (customer.postal_code, customer.city) if p)
-    for line in (customer.name, customer.street, city):
+    city = " ".join(p for p in (billed.get("postal_code"), billed.get("city")) if p)
+    for line in (billed.get("name"), billed.get("street"), city):
         if line:
             pdf.cell(80, 5, w.text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_bottom = pdf.get_y()

@@ -59,7 +59,7 @@ def build_invoice_email(invoice: Invoice, config: KassaConfig, locale: str, base
     """The invoice e-mail in ``locale``: a plain-text body, an HTML alternative and the PDF
     (``invoice-<number>.pdf``).
 
-    ``recipient`` defaults to the customer's e-mail address; ``now`` (UTC) is the ``Date``
+    ``recipient`` defaults to the billed e-mail address; ``now`` (UTC) is the ``Date``
     header. Needs the app context (see the module).
     """
     _ = translator(locale)
@@ -71,7 +71,7 @@ def build_invoice_email(invoice: Invoice, config: KassaConfig, locale: str, base
     message["Subject"] = _("Invoice %(number)s from %(shop)s", number=invoice.number,
                            shop=config.shop_name)
     message["From"] = formataddr((config.shop_name, config.mail_from))
-    message["To"] = recipient or invoice.customer.email
+    message["To"] = recipient or invoice.billed["email"]
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = make_msgid("kassa", domain=_domain(config.mail_from))
     message.set_content(_plain_text(mail))
@@ -109,7 +109,7 @@ def _compose(invoice: Invoice, config: KassaConfig, locale: str, details: Paymen
     if details.virtual_barcode:
         facts.append((_("Virtual bar code"), details.virtual_barcode))
     return _InvoiceMail(
-        greeting=_("Hello %(name)s,", name=invoice.customer.name),
+        greeting=_("Hello %(name)s,", name=invoice.billed["name"]),
         paragraphs=paragraphs,
         facts=facts,
         link_intro=_("On your invoice page you can see the invoice and its status at any "

@@ -93,14 +93,14 @@ def send_handover(db: Session, state: KassaState, message: OutboxMessage,
     invoice = _invoice(db, message)
     locale = _locale(state, message, invoice)
     url, token = handover_settings(state.config, message.channel)
-    customer = invoice.customer
+    billed = invoice.billed
     payload = message.payload or {}
     data = {
         "number": invoice.number, "reference": invoice.reference, "currency": invoice.currency,
         "amount_minor": invoice.balance_minor, "due_date": invoice.due_date,
         "issue_date": invoice.issue_date,
-        "recipient": {"name": customer.name, "street": customer.street,
-                      "postal_code": customer.postal_code, "city": customer.city,
+        "recipient": {"name": billed["name"], "street": billed["street"],
+                      "postal_code": billed["postal_code"], "city": billed["city"],
                       "country": invoice.country},
     }
     try:
@@ -149,7 +149,7 @@ def send_friendly_email(db: Session, state: KassaState, message: OutboxMessage,
     _ = translator(locale)
     amount = format_money(invoice.balance_minor, invoice.currency, locale)
     body = "\n\n".join([
-        _("Hello %(name)s,", name=invoice.customer.name),
+        _("Hello %(name)s,", name=invoice.billed["name"]),
         _("This is a friendly reminder: your invoice %(number)s of %(amount)s was due on "
           "%(date)s. It happens to all of us! No fee has been added.",
           number=invoice.number, amount=amount, date=format_day(invoice.due_date, locale)),
@@ -177,7 +177,7 @@ def send_reminder_email(db: Session, state: KassaState, message: OutboxMessage,
     deadline = payload.get("deadline")
     details = payment_details(invoice, state.config)
     lines = [
-        _("Hello %(name)s,", name=invoice.customer.name),
+        _("Hello %(name)s,", name=invoice.billed["name"]),
         _("We have not yet received payment for invoice %(number)s, which was due on "
           "%(date)s.", number=invoice.number, date=format_day(invoice.due_date, locale)),
     ]

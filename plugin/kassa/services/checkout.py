@@ -202,9 +202,8 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     age = person.age_on(today)
     if age < ADULT_AGE:  # the law's limit; a merchant's own decider cannot lower it
         raise KassaHTTPError("checkout.age", "the shopper must be 18 or older", age=age)
-    customer = db.scalar(select(Customer).where(
-        Customer.personal_id_digest == state.vault.digest(person)))
-    open_balance, overdue = _exposure(db, customer, today)
+    digest = state.vault.digest(person)
+    open_balance, overdue = _exposure(db, digest, today)
     decider = state.credit_decider or default_credit_decider
     decision = decider(CreditApplication(
         country=cs.country, currency=cs.currency, method=offer.method, offer_id=offer.id,
@@ -225,7 +224,7 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
         raise KassaHTTPError("checkout.conflict", "the session changed; please try again",
                              status=409)
 
-    customer = _store_customer(db, state, cs, person, customer)
+    customer = _store_customer(db, state, cs, person, digest)
     order = _store_order(db, cs, customer)
     agreement = Agreement(order=order, customer=customer, method=offer.method,
                           product_id=offer.id, locale=cs.locale,
@@ -295,26 +294,43 @@ def _identity(country: str, text: str) -> PersonalId:
         raise KassaHTTPError(f"checkout.{exc.code}", exc.message, country=country) from None
 
 
-def _exposure(db: Session, customer: Customer | None, today: date) -> tuple[int, int]:
-    if customer is None:
-        return 0, 0
+def _exposure(db: Session, digest: str, today: date) -> tuple[int, int]:
+    """``(open balance in minor units, overdue invoices)`` of every customer record with this
+    identity number's digest: whoever typed the number, the credit check sees it all."""
     rows = db.execute(select(
         func.coalesce(func.sum(Invoice.amount_minor + Invoice.fees_minor
                                + Invoice.interest_minor - Invoice.paid_minor), 0),
         func.count().filter(Invoice.due_date < today),
-    ).where(Invoice.customer_id == customer.id, Invoice.status.in_(OPEN_STATUSES))).one()
+    ).join(Customer, Invoice.customer_id == Customer.id).where(
+        Customer.personal_id_digest == digest, Invoice.status.in_(OPEN_STATUSES))).one()
     return int(rows[0]), int(rows[1])
 
 
 def _store_customer(db: Session, state: KassaState, cs: CheckoutSession, person: PersonalId,
-                    customer: Customer | None) -> Customer:
+                    digest: str) -> Customer:
+    """The customer record this purchase is billed to (the rule is in docs/identity.md).
+
+    A number proven by strong identification names one person: that person's record is
+    reused and its contact details follow their latest purchase. A typed number proves
+    nothing: the purchase gets a record of its own with the contact details typed at this
+    checkout, so that no one can change another person's name, address or contacts, or
+    redirect their invoices, by typing their number. The digest links the records for
+    exposure and credit checks only.
+    """
     details = cs.customer
+    # The same test as _confirmed_identity: only there was the verified number used.
+    verified = cs.country in state.config.strong_auth_countries and bool(cs.verified_identity)
+    customer = None
+    if verified:
+        customer = db.scalar(select(Customer).where(
+            Customer.personal_id_digest == digest, Customer.identity_verified.is_(True),
+        ).order_by(Customer.id).limit(1))
     if customer is None:
         customer = Customer(country=cs.country, locale=cs.locale, name=details["name"],
-                            email=details["email"])
+                            email=details["email"], identity_verified=verified)
         state.vault.store(customer, person)
         db.add(customer)
-    verified_name = (cs.verified_identity or {}).get("name")
+    verified_name = (cs.verified_identity or {}).get("name") if verified else None
     customer.name = verified_name or details["name"]
     customer.email = details["email"]
     customer.locale = cs.locale

@@ -56,6 +56,7 @@ def issue_invoices(db: Session, state: KassaState, agreement: Agreement, *, chan
             amount_minor=item["amount"], issue_date=today, due_date=due, status="open",
             next_action_on=due + timedelta(days=1),
             instalment_number=item["number"] if agreement.method == "installments" else None,
+            billed_to=billed_party(agreement.customer),
         )
         db.add(invoice)
         db.flush()
@@ -71,6 +72,13 @@ def issue_invoices(db: Session, state: KassaState, agreement: Agreement, *, chan
         invoices.append(invoice)
     db.flush()
     return invoices
+
+
+def billed_party(customer: Customer) -> dict[str, str | None]:
+    """Who an invoice bills, as at issue: the customer's name, contact details and address."""
+    return {"name": customer.name, "email": customer.email, "phone": customer.phone,
+            "street": customer.street, "postal_code": customer.postal_code,
+            "city": customer.city}
 
 
 def _recipient(customer: Customer, channel: str) -> str:
