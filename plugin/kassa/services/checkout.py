@@ -157,13 +157,21 @@ def record_verified_identity(db: Session, state: KassaState, cs: CheckoutSession
 
 
 def cancel_checkout(db: Session, cs: CheckoutSession, now: datetime) -> None:
-    """Cancel an open session; a completed one cannot be cancelled."""
+    """Cancel an open session; a completed one cannot be cancelled.
+
+    One conditional UPDATE from ``open`` to ``cancelled``: a confirmation that wins the race
+    leaves the session completed with its order, never cancelled with one.
+    """
     refresh_expiry(db, cs, now)
+    if cs.status == "open":
+        cancelled = db.execute(update(CheckoutSession).where(
+            CheckoutSession.id == cs.id, CheckoutSession.status == "open",
+        ).values(status="cancelled")).rowcount
+        db.refresh(cs)
+        if cancelled == 1:
+            return
     if cs.status == "completed":
         raise KassaHTTPError("checkout.completed", "the session is completed", status=409)
-    if cs.status == "open":
-        cs.status = "cancelled"
-        db.flush()
 
 
 # -- confirmation ----------------------------------------------------------------------------
@@ -181,7 +189,7 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     config = state.config
     refresh_expiry(db, cs, now)
     if cs.status == "completed":
-        return _result(db, cs)
+        return _repeated(db, state, cs, offer_id, channel, personal_id)
     if cs.status != "open":
         raise KassaHTTPError(f"checkout.{cs.status}", f"the checkout session is {cs.status}",
                              status=409)
@@ -220,7 +228,7 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     if claimed != 1:  # another request confirmed it first: read what it committed
         fresh = db.get(CheckoutSession, cs.id, populate_existing=True)
         if fresh is not None and fresh.status == "completed":
-            return _result(db, fresh)
+            return _repeated(db, state, fresh, offer_id, channel, personal_id)
         raise KassaHTTPError("checkout.conflict", "the session changed; please try again",
                              status=409)
 
@@ -259,12 +267,41 @@ def fulfil_order(db: Session, state: KassaState, storefront: str, external_id: s
                              status=404)
     if agreement.invoices:
         return list(agreement.invoices)
-    order.status = "fulfilled"
+    # One conditional UPDATE claims the order: a concurrent fulfil waits for it (PostgreSQL's
+    # row lock, SQLite's write lock), then finds it fulfilled and returns those invoices. The
+    # unique index on (agreement, instalment) refuses a second set whatever the path.
+    claimed = db.execute(update(Order).where(
+        Order.id == order.id, Order.status != "fulfilled").values(status="fulfilled")).rowcount
+    if claimed != 1:
+        db.expire_all()
+        issued = db.scalars(select(Invoice).where(Invoice.agreement_id == agreement.id)
+                            .order_by(Invoice.id)).all()
+        return list(issued)
+    db.refresh(order)
     return issue_invoices(db, state, agreement, channel=agreement.terms["channel"], today=today,
                           base_url=base_url)
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def _repeated(db: Session, state: KassaState, cs: CheckoutSession, offer_id: str, channel: str,
+              personal_id: str | None) -> ConfirmResult:
+    """A confirmation of a completed session: its first result if it asks for the same offer,
+    channel and (typed) identity number, else 409: a confirmed purchase is not changed, and a
+    retry with other details is not answered with the first purchase's details."""
+    same = (cs.offer_id, cs.channel) == (offer_id, channel)
+    if same and cs.country not in state.config.strong_auth_countries and cs.order is not None:
+        customer = cs.order.customer
+        try:
+            typed = state.vault.digest(parse_personal_id(cs.country, personal_id or ""))
+        except IdentityError:
+            typed = None
+        same = customer is not None and typed == customer.personal_id_digest
+    if not same:
+        raise KassaHTTPError("checkout.completed", "the session was confirmed with other "
+                             "details", status=409)
+    return _result(db, cs)
 
 
 def _result(db: Session, cs: CheckoutSession) -> ConfirmResult:
