@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import secrets
 import sys
 import tempfile
 import time
@@ -46,7 +47,7 @@ def build_app(database: str) -> Flask:
     """A Kassa app on ``database`` with one storefront key and a bare JSON route."""
     app = Flask("kassa_bench")
     app.config.update(
-        SECRET_KEY="bench",
+        SECRET_KEY=secrets.token_urlsafe(32),
         KASSA_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         KASSA_DATABASE_URL=f"sqlite:///{database}",
         KASSA_API_KEYS={"bench": API_KEY},

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import secrets
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -54,7 +55,7 @@ def bench_app(database_url: str, *, upgrade: bool = True, **config: Any) -> Flas
     fresh encryption key and ``KASSA_*`` overrides from ``config``."""
     app = Flask("kassa_bench")
     app.config.update(
-        SECRET_KEY="bench-secret",
+        SECRET_KEY=secrets.token_urlsafe(32),
         KASSA_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         KASSA_DATABASE_URL=database_url,
         **config,

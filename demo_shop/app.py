@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -25,12 +26,25 @@ from .text import COUNTRY_LOCALE, DEMO_CUSTOMERS, shop_text
 DEMO_API_KEY = "demo-storefront-key-0123456789abcdef"
 
 
+def kept_secret(instance: str, name: str, make: Callable[[], str]) -> str:
+    """A secret the demo generates on its first run and keeps in its instance folder."""
+    os.makedirs(instance, exist_ok=True)
+    path = os.path.join(instance, name)
+    if not os.path.exists(path):
+        with open(path, "w") as handle:
+            handle.write(make())
+        os.chmod(path, 0o600)
+    with open(path) as handle:
+        return handle.read().strip()
+
+
 def create_app(instance_path: str | None = None, **config: Any) -> Flask:
     """The demo shop with Kassa; ``config`` overrides the defaults (e.g. the database URL)."""
     app = Flask(__name__, instance_path=instance_path or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "instance"))
     app.config.update(
-        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY", "demo-shop-not-secret"),
+        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY") or kept_secret(
+            app.instance_path, "secret.key", lambda: secrets.token_urlsafe(32)),
         KASSA_SHOP_NAME="Nordic Home & Outdoors",
         KASSA_BRAND_COLOUR="#0f766e",
         KASSA_API_KEYS={"demo": DEMO_API_KEY},

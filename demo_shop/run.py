@@ -33,7 +33,7 @@ from werkzeug.security import generate_password_hash
 from kassa import get_state
 from kassa.db import StaffUser, migrate
 
-from .app import create_app
+from .app import create_app, kept_secret
 from .receiver import Receiver, demo_settings, register_receiver
 
 #: The secret localstripe signs its webhooks with, and Kassa checks them with.
@@ -45,13 +45,7 @@ INSTANCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance")
 
 def demo_key(instance: str) -> str:
     """The demo's encryption key, generated on the first run and kept in the instance folder."""
-    os.makedirs(instance, exist_ok=True)
-    path = os.path.join(instance, "encryption.key")
-    if not os.path.exists(path):
-        with open(path, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
-    with open(path) as handle:
-        return handle.read().strip()
+    return kept_secret(instance, "encryption.key", lambda: Fernet.generate_key().decode())
 
 
 def demo_app(port: int, instance: str = INSTANCE, **config: object) -> Flask:

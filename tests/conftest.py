@@ -24,6 +24,8 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_KEY = Fernet.generate_key().decode()
+#: A SECRET_KEY as random and long as Kassa asks for.
+TEST_SECRET_KEY = "t3st-S3cret-k3y-0123456789-abcdefghijklmnopqrstuvwxyz"
 
 
 def _postgres_problem() -> str | None:
@@ -67,7 +69,9 @@ def base_config(db_url: str | None = None, **overrides: Any) -> dict[str, Any]:
     """A minimal valid configuration for a test app."""
     config: dict[str, Any] = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": TEST_SECRET_KEY,
+        # The test client's own host, so that links Kassa builds lead back to the app.
+        "KASSA_PUBLIC_URL": "http://localhost",
         "KASSA_ENCRYPTION_KEY": TEST_KEY,
     }
     if db_url:

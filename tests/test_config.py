@@ -55,6 +55,23 @@ def test_missing_secret_is_named() -> None:
         ("KASSA_BRAND_COLOUR", "blue", "CSS hex colour"),
         ("KASSA_LETTER_LAG_BUSINESS_DAYS", {"FI": 40}, "from 0 to 10"),
         ("KASSA_REFERENCE_SCHEMES", {"SE": "kid_mod10"}, "is not one of ocr, ocr_length"),
+        ("KASSA_FRAME_ANCESTORS", "https://shop.example", "must be a list"),
+        ("KASSA_FRAME_ANCESTORS", ["http://shop.example"], "must use https://"),
+        ("KASSA_FRAME_ANCESTORS", ["https://*.shop.example"], "wildcards are not allowed"),
+        ("KASSA_ALLOWED_ORIGINS", ["*"], "wildcards are not allowed"),
+        ("KASSA_ALLOWED_ORIGINS", ["https://shop.example/checkout"], "no path"),
+        ("KASSA_ALLOWED_ORIGINS", ["shop.example"], "is not an origin"),
+        # an origin is written into a header: no way to add a CSP directive through it
+        ("KASSA_FRAME_ANCESTORS", ["https://shop.example;script-src"], "is not an origin"),
+        ("KASSA_ALLOWED_ORIGINS", ["https://shop.example https://evil.example"],
+         "is not an origin"),
+        ("KASSA_RATE_LIMITS", {"token_pages": "60 per minute"},
+         "unknown limit 'token_pages'; did you mean token_pages_per_ip?"),
+        ("KASSA_RATE_LIMITS", {"api_per_storefront": "plenty"}, "'plenty' is not a limit"),
+        ("KASSA_RATE_LIMITS", {"identity_per_session": "0 per hour"}, "is not a limit"),
+        ("KASSA_RATE_LIMITS", ["10 per minute"], "must be a mapping"),
+        ("KASSA_RATELIMIT_STORAGE_URL", "memcached://127.0.0.1:11211", "memory:// or a Redis"),
+        ("KASSA_RATELIMIT_KEY_PREFIX", "shop one", "letters, digits"),
     ],
 )
 def test_invalid_value_names_key_and_limit(key: str, value: Any, message: str) -> None:
@@ -63,6 +80,18 @@ def test_invalid_value_names_key_and_limit(key: str, value: Any, message: str) -
     assert caught.value.key == key
     assert str(caught.value).startswith(key + ":")
     assert message in str(caught.value)
+
+
+def test_origins_are_written_as_browsers_send_them() -> None:
+    config = load_config(base_config(
+        KASSA_ALLOWED_ORIGINS=["HTTPS://Shop.Example:443/", "http://localhost:5173",
+                               "https://shop.example", "http://127.0.0.1:8000"],
+        KASSA_FRAME_ANCESTORS=["https://shop.example:8443"]))
+    assert config.allowed_origins == ("https://shop.example", "http://localhost:5173",
+                                      "http://127.0.0.1:8000")
+    assert config.frame_ancestors == ("https://shop.example:8443",)
+    defaults = load_config(base_config())
+    assert defaults.allowed_origins == defaults.frame_ancestors == ()
 
 
 def products_with(country: str, index: int, **changes: Any) -> dict[str, Any]:
@@ -121,3 +150,25 @@ def test_second_registration_is_refused() -> None:
 def test_configuration_docs_match_the_code() -> None:
     written = (ROOT / "docs" / "configuration.md").read_text()
     assert written == render_docs(), "run `make docs` and commit docs/configuration.md"
+
+
+def test_order_amount_limits_default_per_country_in_minor_units() -> None:
+    config = load_config(base_config())
+    assert config.max_order_amount == {"FI": 10_000_000, "SE": 100_000_000, "NO": 100_000_000}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({"FI": "0.00", "SE": "1.00", "NO": "1.00"}, "FI: must be above zero"),
+        ({"FI": "-5.00", "SE": "1.00", "NO": "1.00"}, "FI: must be above zero"),
+        ({"FI": "1000000000.01", "SE": "1.00", "NO": "1.00"}, "at most 1000000000 EUR"),
+        ({"FI": "100.001", "SE": "1.00", "NO": "1.00"}, "FI: "),
+        ({"FI": "100.00", "SE": "1.00"}, "has no limit for NO"),
+        ("100000.00", "must be a mapping"),
+    ],
+)
+def test_order_amount_limit_is_checked_at_start_up(value: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match="KASSA_MAX_ORDER_AMOUNT") as caught:
+        start(KASSA_MAX_ORDER_AMOUNT=value)
+    assert message in str(caught.value)

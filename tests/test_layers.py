@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "db": 2,
     "services": 3, "invoicing": 3, "payments": 3, "workers": 3,
     "notify": 4,
-    "pages": 5, "checkout": 5, "account": 5, "api": 5, "payments.views": 5,
+    "pages": 5, "checkout": 5, "account": 5, "api": 5, "payments.views": 5, "ratelimits": 5,
     "cli": 6, "extension": 6,
     "": 7,  # the package's __init__: re-exports the public API
 }

@@ -18,7 +18,7 @@ import zipfile
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 SMOKE = textwrap.dedent("""
-    import importlib.util, sys, tempfile
+    import importlib.util, secrets, sys, tempfile
     from cryptography.fernet import Fernet
     from flask import Flask
     import kassa
@@ -28,7 +28,8 @@ SMOKE = textwrap.dedent("""
     assert "site-packages" in kassa.__file__, kassa.__file__
     assert importlib.util.find_spec("plugin") is None, "a top-level 'plugin' module is installed"
     app = Flask("shop", instance_path=tempfile.mkdtemp())
-    app.config.update(KASSA_ENCRYPTION_KEY=Fernet.generate_key().decode())
+    app.config.update(KASSA_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+                      SECRET_KEY=secrets.token_urlsafe(32), KASSA_PUBLIC_URL="https://shop.test")
     Kassa(app)
     migrate.upgrade(get_state(app).db)
     page = app.test_client().get("/kassa/checkout/options?amount=12990&country=FI&lang=fi")

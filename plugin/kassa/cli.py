@@ -19,7 +19,7 @@ from .config import settings_table
 from .core.camt import StatementError
 from .core.money import Money
 from .db import migrate
-from .db.models import GoneEndpoint, Invoice, StaffUser
+from .db.models import GoneEndpoint, Invoice, InvoiceEvent, StaffUser
 from .notify.lifecycle import collection_case
 from .notify.outbox import deliver_pending, resend
 from .services.reminders import RunReport, run_reminders
@@ -56,6 +56,36 @@ def db_current() -> None:
 @kassa_cli.command("generate-key", help="Print a new KASSA_ENCRYPTION_KEY.", with_appcontext=False)
 def generate_key() -> None:
     click.echo(Fernet.generate_key().decode())
+
+
+@kassa_cli.command("rotate-key", help="Re-encrypt the stored identity numbers with the first "
+                   "key of KASSA_ENCRYPTION_KEY; put the new key in front of the old one first.")
+def rotate_key() -> None:
+    state = get_state()
+    if len(state.config.encryption_key) < 2:
+        raise click.ClickException(
+            "KASSA_ENCRYPTION_KEY lists one key. Generate a new one (flask kassa generate-key), "
+            "set KASSA_ENCRYPTION_KEY to 'NEW,OLD', restart, then run this command.")
+    with state.db.session(lock=True) as session:
+        done = state.vault.rotate(session)
+    click.echo(f"Re-encrypted {done.customers} identity numbers and {done.sealed} checkout "
+               "identities with the first key. Remove the old key from KASSA_ENCRYPTION_KEY "
+               "and restart.")
+
+
+@kassa_cli.command("revoke-links", help="Stop every link sent so far from opening an invoice "
+                   "(e.g. one that reached the wrong person); a fresh link can be asked for.")
+@click.argument("number")
+def revoke_links(number: str) -> None:
+    now = datetime.now(UTC)
+    with get_state().db.session() as session:
+        invoice = session.scalars(select(Invoice).where(Invoice.number == number)).first()
+        if invoice is None:
+            raise click.ClickException(f"there is no invoice {number}")
+        invoice.links_revoked_at = now
+        session.add(InvoiceEvent(invoice_id=invoice.id, kind="links_revoked", occurred_at=now))
+    click.echo(f"Links to invoice {number} made before {now:%Y-%m-%d %H:%M:%S} UTC no longer "
+               "open it.")
 
 
 @kassa_cli.command("create-staff", help="Add a support staff user to the help console.")

@@ -17,13 +17,14 @@ import binascii
 import difflib
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
 from stdnum import bic, iban
 from stdnum.exceptions import ValidationError
 
@@ -34,6 +35,8 @@ from .errors import ConfigurationError
 from .products import CountryProducts, parse_products, validate_products_against_law
 
 PREFIX = "KASSA_"
+#: KASSA_PUBLIC_URL of an app in debug or testing mode that sets none.
+DEVELOPMENT_PUBLIC_URL = "http://127.0.0.1:5000"
 
 #: The currency each supported country invoices in.
 COUNTRY_CURRENCY: Mapping[str, str] = {"FI": "EUR", "SE": "SEK", "NO": "NOK"}
@@ -129,6 +132,16 @@ def _optional_text(value: Any) -> str | None:
     return None if value in (None, "") else _text(value)
 
 
+def _public_url(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is None:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise _Invalid(f"must be the absolute http(s) URL of the shop's root, got {value!r}")
+    return text.rstrip("/")
+
+
 def _colour(value: Any) -> str:
     text = _text(value)
     if len(text) not in (4, 7) or not text.startswith("#") or any(
@@ -138,15 +151,23 @@ def _colour(value: Any) -> str:
     return text
 
 
-def _fernet_key(value: Any) -> bytes:
-    text = _text(value)
-    try:
-        raw = base64.urlsafe_b64decode(text.encode("ascii"))
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise _Invalid("must be a url-safe base64 key (flask kassa generate-key)") from exc
-    if len(raw) != 32:
-        raise _Invalid("must encode exactly 32 bytes (flask kassa generate-key makes one)")
-    return text.encode("ascii")
+def _fernet_keys(value: Any) -> tuple[bytes, ...]:
+    """One Fernet key, or several (a list, or text separated by commas): the first encrypts,
+    every one decrypts, while ``flask kassa rotate-key`` moves the data to the first."""
+    items = value.split(",") if isinstance(value, str) else _sequence(value)
+    keys = []
+    for item in items:
+        text = _text(item)
+        try:
+            raw = base64.urlsafe_b64decode(text.encode("ascii"))
+        except (binascii.Error, UnicodeEncodeError) as exc:
+            raise _Invalid("must be a url-safe base64 key (flask kassa generate-key)") from exc
+        if len(raw) != 32:
+            raise _Invalid("must encode exactly 32 bytes (flask kassa generate-key makes one)")
+        keys.append(text.encode("ascii"))
+    if not keys:
+        raise _Invalid("needs at least one key (flask kassa generate-key makes one)")
+    return tuple(keys)
 
 
 def _countries(value: Any) -> tuple[str, ...]:
@@ -234,6 +255,41 @@ def _api_keys(value: Any) -> dict[str, str]:
     return result
 
 
+#: What a merchant back-office key may be given (docs/security.md).
+BACKOFFICE_SCOPES = ("support:read", "support:write", "payments:read")
+
+
+@dataclass(frozen=True)
+class BackofficeKey:
+    """A merchant back-office API key and the scopes it is given."""
+
+    key: str
+    scopes: frozenset[str]
+
+
+def _backoffice_keys(value: Any) -> dict[str, BackofficeKey]:
+    if not isinstance(value, Mapping):
+        raise _Invalid("must be a mapping of a name to {'key': ..., 'scopes': [...]}")
+    result = {}
+    for name, entry in value.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise _Invalid(f"key name {name!r} must be a short identifier")
+        if not isinstance(entry, Mapping) or set(entry) - {"key", "scopes"}:
+            raise _Invalid(f"{name!r} must be a mapping with 'key' and 'scopes'")
+        key, scopes = entry.get("key"), entry.get("scopes")
+        if not isinstance(key, str) or len(key) < 24:
+            raise _Invalid(f"the key of {name!r} must be a string of at least 24 characters")
+        if isinstance(scopes, str) or not isinstance(scopes, Sequence) or not scopes:
+            raise _Invalid(f"the scopes of {name!r} must be a list of "
+                           f"{', '.join(BACKOFFICE_SCOPES)}")
+        unknown = [s for s in scopes if s not in BACKOFFICE_SCOPES]
+        if unknown:
+            raise _Invalid(f"unknown scope {unknown[0]!r} for {name!r}; use "
+                           f"{', '.join(BACKOFFICE_SCOPES)}")
+        result[name] = BackofficeKey(key, frozenset(scopes))
+    return result
+
+
 def _choice(*allowed: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         if value not in allowed:
@@ -292,6 +348,20 @@ def _minor_per_country(value: Any) -> dict[str, int]:
     return result
 
 
+#: The highest KASSA_MAX_ORDER_AMOUNT a merchant may set, in minor units (a billion in the
+#: country's currency): far below what a 64-bit column or an instalment plan could overflow.
+ORDER_AMOUNT_CEILING = 100_000_000_000
+
+
+def _order_amount_limits(value: Any) -> dict[str, int]:
+    limits = _minor_per_country(value)
+    for country, minor in limits.items():
+        if not 0 < minor <= ORDER_AMOUNT_CEILING:
+            raise _Invalid(f"{country}: must be above zero and at most "
+                           f"{ORDER_AMOUNT_CEILING // 100} {COUNTRY_CURRENCY[country]}")
+    return limits
+
+
 def _payment_methods(value: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, Mapping):
         raise _Invalid("must be a mapping of country code to Stripe payment method types")
@@ -329,6 +399,49 @@ def _outbound_url(value: Any) -> str:
 
 def _optional_url(value: Any) -> str | None:
     return None if value in (None, "") else _outbound_url(value)
+
+
+#: A host name as browsers send it in ``Origin``: lower-case letters, digits, dots, hyphens.
+#: Anything else (``*``, ``;``, spaces, quotes) could widen a Content-Security-Policy or CORS
+#: answer that the origin is written into.
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def web_origin(url: str) -> str | None:
+    """The origin of ``url`` as a browser writes it (``https://shop.example``: lower case, no
+    default port, no path), or None if ``url`` is not an absolute http(s) URL."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme not in _DEFAULT_PORTS or not _HOST_NAME.fullmatch(host) or parts.username \
+            or parts.password is not None:
+        return None
+    shown_port = f":{port}" if port is not None and port != _DEFAULT_PORTS[parts.scheme] else ""
+    return f"{parts.scheme}://{host}{shown_port}"
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    # Each origin is written into response headers: refuse what a browser would not send.
+    found: list[str] = []
+    for item in _sequence(value):
+        text = _text(item).strip()
+        if "*" in text:
+            raise _Invalid(f"{text!r}: wildcards are not allowed; list each origin")
+        origin = web_origin(text)
+        parts = urlsplit(text) if origin else None
+        if parts is None or parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise _Invalid(f"{text!r} is not an origin such as 'https://shop.example' "
+                           "(scheme, host and optional port, no path)")
+        if origin.startswith("http://") and parts.hostname not in ("127.0.0.1", "localhost"):
+            raise _Invalid(f"{text!r} must use https:// (http:// only for localhost and "
+                           "127.0.0.1)")
+        if origin not in found:
+            found.append(origin)
+    return tuple(found)
 
 
 def _webhook_secret(value: str) -> str:
@@ -401,6 +514,61 @@ def _sequence(value: Any) -> list[Any]:
     return list(value)
 
 
+#: Kassa's rate limits by name, with their defaults (what each counts: docs/security.md).
+DEFAULT_RATE_LIMITS: Mapping[str, str] = {
+    "identity_per_session": "10 per hour",
+    "client_secret_per_session": "10 per hour",
+    "client_secret_per_ip": "30 per hour",
+    "token_pages_per_ip": "120 per minute",
+    "api_per_storefront": "600 per minute",
+}
+#: Storage schemes of the rate limits: one process's memory, or a Redis all processes share.
+RATE_LIMIT_STORAGE_SCHEMES: tuple[str, ...] = (
+    "memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+
+
+def _rate_limits(value: Any) -> dict[str, str]:
+    """The merchant's limits over the defaults: a name left out keeps its default."""
+    if not isinstance(value, Mapping):
+        raise _Invalid("must be a mapping of limit name to a limit such as '10 per minute'")
+    result = dict(DEFAULT_RATE_LIMITS)
+    for name, limit in value.items():
+        if name not in DEFAULT_RATE_LIMITS:
+            close = difflib.get_close_matches(str(name), list(DEFAULT_RATE_LIMITS), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise _Invalid(f"unknown limit {name!r}{hint} (the limits are "
+                           f"{', '.join(DEFAULT_RATE_LIMITS)})")
+        try:
+            items = parse_many(limit) if isinstance(limit, str) else []
+        except ValueError:
+            items = []
+        if not items or any(item.amount < 1 for item in items):
+            raise _Invalid(f"{name}: {limit!r} is not a limit such as '10 per minute' (several "
+                           "separated by ';', each allowing at least one request)")
+        result[name] = limit
+    return result
+
+
+def _rate_limit_storage(value: Any) -> str:
+    # A Redis URL may carry a password: the message names the scheme, never the URL.
+    text = _text(value).strip()
+    scheme = text.partition("://")[0].lower() if "://" in text else ""
+    if scheme not in RATE_LIMIT_STORAGE_SCHEMES:
+        raise _Invalid("must be memory:// or a Redis URL such as redis://127.0.0.1:6379/0 "
+                       f"(schemes: {', '.join(RATE_LIMIT_STORAGE_SCHEMES)})")
+    return text
+
+
+_KEY_PREFIX = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+
+
+def _key_prefix(value: Any) -> str:
+    text = _text(value)
+    if not _KEY_PREFIX.fullmatch(text):
+        raise _Invalid(f"must be 1 to 64 letters, digits or _.:- characters, got {value!r}")
+    return text
+
+
 # -- the settings ----------------------------------------------------------------------------
 
 _DEFAULT_PRODUCTS = {
@@ -451,9 +619,11 @@ class KassaConfig:
                                        "Empty: a SQLite file `kassa.sqlite3` in the app's instance "
                                        "folder (WAL mode). PostgreSQL: "
                                        "`postgresql+psycopg://user@host/db`.")
-    encryption_key: bytes = setting(_SECRET, _fernet_key, "Key that encrypts personal identity "
-                                    "numbers at rest (Fernet, 32 bytes url-safe base64; "
-                                    "`flask kassa generate-key`).", secret=True)
+    encryption_key: tuple[bytes, ...] = setting(
+        _SECRET, _fernet_keys, "Key that encrypts personal identity numbers at rest (Fernet, 32 "
+        "bytes url-safe base64; `flask kassa generate-key`). To rotate, list the new key first "
+        "and the old after it (comma-separated), then run `flask kassa rotate-key`. Start-up "
+        "stops if none of the keys is the one the database was encrypted with.", secret=True)
     countries: tuple[str, ...] = setting(["FI", "SE", "NO"], _countries, "Countries the shop "
                                          "sells to on invoice and installments.")
     default_locale: str = setting("en", _locale, "Language when neither the URL nor the browser "
@@ -463,16 +633,27 @@ class KassaConfig:
     logo_url: str | None = setting(None, _optional_text, "URL of the merchant's logo for "
                                    "shopper pages; empty shows the shop name.")
     brand_colour: str = setting("#1d4ed8", _colour, "Main colour of shopper pages (CSS hex).")
+    frame_ancestors: tuple[str, ...] = setting(
+        [], _origins, "Origins (`https://shop.example`; `http://` only for localhost and "
+        "127.0.0.1) that may show the checkout and pay pages in a frame; empty: no site may "
+        "frame them (`frame-ancestors 'none'`, `X-Frame-Options: DENY`). See docs/security.md.")
     channels: tuple[str, ...] = setting(["email"], _channels, "Invoice delivery channels the "
                                         "shopper may choose from: email, sms, letter, einvoice, "
                                         "digital_mailbox.")
-    public_url: str = setting("http://127.0.0.1:5000", _text, "Absolute URL of the shop "
-                              "where Kassa is mounted, for links in messages that background "
-                              "jobs send (reminders, SMS, hooks).")
+    public_url: str = setting(
+        None, _public_url, "Absolute URL of the shop's root where Kassa is mounted "
+        "(`https://shop.example`). Every link Kassa sends or shows outside its own pages (e-mails, "
+        "SMS, the hosted checkout URL, hooks, identification) is built on it, never on the "
+        "request's Host header. Required unless the app runs in debug or testing mode, where "
+        f"it defaults to `{DEVELOPMENT_PUBLIC_URL}`.")
     reminder_fees: dict[str, int] = setting(
         {"FI": "5.00", "SE": "60.00", "NO": "35.00"}, _minor_per_country, "The shop's fee for "
         "a formal payment reminder, per country; refused at start-up above the country's cap "
         "in force.")
+    link_days_after_close: int = setting(
+        90, _whole_number(1, 3650), "Days an invoice's links (e-mail, SMS, PDF) keep opening it "
+        "after it is paid; a later link counts from when it was sent. An expired link offers to "
+        "send a fresh one to the invoice's e-mail address.")
     friendly_after_days: int = setting(1, _whole_number(1, 30), "Days after the due date of "
                                        "the friendly, fee-free contact (SMS or e-mail and a "
                                        "task for the support team).")
@@ -504,7 +685,40 @@ class KassaConfig:
 
     api_keys: dict[str, str] = setting({}, _api_keys, "Storefront name to API key for the "
                                        "storefront API (Bearer token, 24+ characters); empty "
-                                       "turns the API off.", secret=True)
+                                       "turns the API off. A storefront key sees its own "
+                                       "storefront's orders, invoices and support tasks only.",
+                                       secret=True)
+    backoffice_keys: dict[str, BackofficeKey] = setting(
+        {}, _backoffice_keys, "Merchant back-office API keys: a name to `{\"key\": ..., "
+        "\"scopes\": [...]}` (24+ characters; scopes `support:read`, `support:write`, "
+        "`payments:read`). A back-office key sees the whole merchant's data within its scopes "
+        "(every storefront's support tasks and holds, the unmatched bank payments). See "
+        "docs/security.md.", secret=True)
+    allowed_origins: tuple[str, ...] = setting(
+        [], _origins, "Origins of the shop's own pages (`https://shop.example`; `http://` only "
+        "for localhost and 127.0.0.1) whose browser scripts may confirm a checkout session "
+        "(`POST .../checkout-sessions/<id>/confirm`) across origins; empty: none. See "
+        "docs/security.md.")
+    rate_limits: dict[str, str] = setting(
+        dict(DEFAULT_RATE_LIMITS), _rate_limits, "Rate limits by name, each a limit such as "
+        "`'10 per hour'` (several separated by `;`); a name left out keeps its default. "
+        "`identity_per_session`: typed identity numbers and bank-ID starts per checkout "
+        f"session ({DEFAULT_RATE_LIMITS['identity_per_session']}); "
+        "`client_secret_per_session` and `client_secret_per_ip`: confirmations refused for a "
+        f"wrong client secret ({DEFAULT_RATE_LIMITS['client_secret_per_session']}; "
+        f"{DEFAULT_RATE_LIMITS['client_secret_per_ip']}); `token_pages_per_ip`: invoice and "
+        "pay pages opened by a link's token, per client IP "
+        f"({DEFAULT_RATE_LIMITS['token_pages_per_ip']}); `api_per_storefront`: storefront "
+        f"API calls per storefront key ({DEFAULT_RATE_LIMITS['api_per_storefront']}). Over a limit "
+        "Kassa answers 429 with `Retry-After`. See docs/security.md.")
+    ratelimit_storage_url: str = setting(
+        "memory://", _rate_limit_storage, "Where the rate limits are counted: `memory://` "
+        "counts in each process; when several processes or hosts serve the shop, a Redis they "
+        "share (`redis://127.0.0.1:6379/0`; needs `pip install 'kassa[redis]'`). While Redis "
+        "cannot be reached, each process counts in its own memory.")
+    ratelimit_key_prefix: str = setting(
+        "kassa", _key_prefix, "Prefix of Kassa's rate-limit keys in Redis, so that several "
+        "shops or environments can share one Redis database.")
     session_ttl_minutes: int = setting(60, _whole_number(5, 24 * 60), "Minutes a checkout "
                                        "session stays open.")
     issue_invoice_on: str = setting("confirmation", _choice("confirmation", "fulfilment"),
@@ -522,6 +736,12 @@ class KassaConfig:
         {"FI": "5000.00", "SE": "50000.00", "NO": "50000.00"}, _minor_per_country,
         "Highest open balance a customer may have with the shop, per country, new purchase "
         "included; the default credit decision declines above it.")
+    max_order_amount: dict[str, int] = setting(
+        {"FI": "100000.00", "SE": "1000000.00", "NO": "1000000.00"}, _order_amount_limits,
+        "Largest order total, and so unit price, a checkout session or the offers endpoint "
+        "accepts, per country in its currency (at most 1000000000.00); a larger amount is "
+        "refused as input (`checkout.amount_limit`, `offers.amount_limit`). Every country of "
+        "KASSA_COUNTRIES needs one.")
     strong_auth_countries: tuple[str, ...] = setting(
         ["FI"], lambda v: _countries(v) if v else (), "Countries where the shopper must identify "
         "with strong electronic identification (OIDC) before invoice or installments.")
@@ -623,6 +843,7 @@ def load_config(app_config: Mapping[str, Any], *, today: date | None = None) -> 
 
     Raises :class:`ConfigurationError` naming the first key that is unknown, missing or
     invalid, or a product whose terms break the country's caps in force on ``today``.
+    ``DEBUG`` and ``TESTING`` in ``app_config`` let ``KASSA_PUBLIC_URL`` default.
     """
     known = {PREFIX + f.name.upper(): f for f in fields(KassaConfig)}
     for key in app_config:
@@ -639,11 +860,20 @@ def load_config(app_config: Mapping[str, Any], *, today: date | None = None) -> 
             values[f.name] = f.metadata["parse"](raw)
         except _Invalid as exc:
             raise ConfigurationError(key, str(exc)) from None
+    if values["public_url"] is None:
+        if not (app_config.get("DEBUG") or app_config.get("TESTING")):
+            raise ConfigurationError(PREFIX + "PUBLIC_URL", "is required: the absolute URL of the "
+                                     "shop (https://shop.example) that links are built on")
+        values["public_url"] = DEVELOPMENT_PUBLIC_URL
     config = KassaConfig(**values)
     for country in config.countries:
         if country not in config.products:
             raise ConfigurationError(PREFIX + "PRODUCTS", f"has no terms for {country}, which "
                                      "KASSA_COUNTRIES enables")
+    for country in config.countries:
+        if country not in config.max_order_amount:
+            raise ConfigurationError(PREFIX + "MAX_ORDER_AMOUNT", f"has no limit for {country}, "
+                                     "which KASSA_COUNTRIES enables")
     problem = validate_products_against_law(config.products, config.rulebook,
                                             today or date.today())
     if problem:

@@ -9,6 +9,7 @@ other. ``init_app`` is the one place where Kassa joins an app: it registers the 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from datetime import date
@@ -16,6 +17,7 @@ from typing import Any
 
 import stripe
 from flask import Blueprint, Flask
+from sqlalchemy.exc import OperationalError
 
 from .account.views import account
 from .api.views import api
@@ -23,13 +25,17 @@ from .checkout.views import checkout
 from .cli import kassa_cli
 from .config import KassaConfig, load_config
 from .db.database import Database
-from .db.personal_ids import PersonalIdVault
+from .db.personal_ids import PersonalIdVault, check_encryption_key
+from .errors import ConfigurationError
 from .notify.lifecycle import default_senders
+from .pages import brand_stylesheet, secure_responses
 from .payments.views import payments
+from .ratelimits import rate_limiter
 from .services.reminder_policy import check_reminder_policies
 from .state import EXTENSION_KEY, KassaState, close_request_session
 
 _HERE = os.path.dirname(__file__)
+logger = logging.getLogger("kassa")
 
 #: Each page and API blueprint with the path it is mounted at under ``KASSA_URL_PREFIX``.
 BLUEPRINTS = ((checkout, "/checkout"), (api, "/api/v1"), (account, "/account"),
@@ -50,8 +56,9 @@ class Kassa:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Read and check the ``KASSA_*`` settings, open the database, mount the blueprints,
-        add the ``flask kassa`` commands and give the app Kassa's outbox senders.
+        """Read and check the ``KASSA_*`` settings, open the database, mount the blueprints
+        with their rate limits, add the ``flask kassa`` commands and give the app Kassa's
+        outbox senders.
 
         Raises :class:`~kassa.errors.ConfigurationError` for a bad setting and RuntimeError if
         Kassa is already registered on ``app``.
@@ -61,10 +68,11 @@ class Kassa:
                 "Kassa is already registered on this app. Create one Kassa() and call "
                 "init_app(app) once per app."
             )
+        _check_secret_key(app)
         config = load_config(app.config)
         check_reminder_policies(config, date.today())
         url = config.database_url or _default_sqlite_url(app)
-        app.extensions[EXTENSION_KEY] = KassaState(
+        state = KassaState(
             app=app,
             config=config,
             db=Database(url),
@@ -72,17 +80,56 @@ class Kassa:
             credit_decider=self.credit_decider,
             stripe=_stripe_client(config),
             senders=default_senders(),
+            limiter=rate_limiter(app, config),
         )
+        _check_encryption_key(state)
+        app.extensions[EXTENSION_KEY] = state
         _register_blueprints(app, config)
         app.cli.add_command(kassa_cli)
         app.teardown_appcontext(close_request_session)
 
 
+#: Shortest SECRET_KEY Kassa accepts; ``secrets.token_urlsafe(32)`` gives 43 characters.
+SECRET_KEY_MIN_LENGTH = 32
+
+
+def _check_secret_key(app: Flask) -> None:
+    """Shopper links, CSRF tokens and the session are signed with the app's ``SECRET_KEY``:
+    refuse to start without a long, random one."""
+    key = app.config.get("SECRET_KEY")
+    raw = key.encode() if isinstance(key, str) else key if isinstance(key, bytes) else b""
+    if len(raw) < SECRET_KEY_MIN_LENGTH or len(set(raw)) < 16:
+        raise ConfigurationError(
+            "SECRET_KEY", f"Kassa signs shopper links and forms with the app's SECRET_KEY; set "
+            f"a random one of at least {SECRET_KEY_MIN_LENGTH} characters, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+
+
+def _check_encryption_key(state: KassaState) -> None:
+    """Stop start-up if the database's numbers were encrypted with another key."""
+    try:
+        with state.db.session() as session:
+            matches = check_encryption_key(session, state.vault)
+    except OperationalError as exc:  # the database is not reachable now: checked on next start
+        logger.warning("Kassa could not check KASSA_ENCRYPTION_KEY against the database: %s",
+                       exc.orig)
+        return
+    if matches is False:
+        state.db.dispose()
+        raise ConfigurationError(
+            "KASSA_ENCRYPTION_KEY", "is not the key this database's identity numbers were "
+            "encrypted with. Set the key in use (to change it, list the new key first and the "
+            "old one after it, then run flask kassa rotate-key; see docs/security.md)")
+
+
 def _register_blueprints(app: Flask, config: KassaConfig) -> None:
-    """Mount every Kassa blueprint, its templates (overridable by the host) and static files."""
+    """Mount every Kassa blueprint, its templates (overridable by the host), static files and
+    the brand stylesheet; each blueprint adds Kassa's security headers to its own answers."""
     assets = Blueprint("kassa_assets", __name__, template_folder="templates",
                        static_folder=os.path.join(_HERE, "static", "kassa"),
                        static_url_path="/static")
+    assets.add_url_rule("/brand.css", view_func=brand_stylesheet)
+    secure_responses(assets, private=False, secret_urls=False)
     app.register_blueprint(assets, url_prefix=config.url_prefix)
     for blueprint, path in BLUEPRINTS:
         app.register_blueprint(blueprint, url_prefix=config.url_prefix + path)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 if TYPE_CHECKING:
     import stripe
+    from flask_limiter import Limiter
 
     from .config import KassaConfig
     from .db.database import Database
@@ -48,6 +49,9 @@ class KassaState:
     #: Outbox senders by ``(kind, channel)``; ``("*", channel)`` serves every kind. Filled by
     #: ``init_app``; :func:`kassa.notify.outbox.register_sender` adds or replaces one.
     senders: MutableMapping[tuple[str, str], Sender] = field(default_factory=dict)
+    #: Counts requests against ``KASSA_RATE_LIMITS`` on Kassa's own blueprints (Flask-Limiter,
+    #: one per app); set by ``init_app``.
+    limiter: Limiter | None = None
 
 
 def get_state(app: Flask | None = None) -> KassaState:

@@ -14,6 +14,13 @@ API = "/kassa/api/v1"
 KEY = "k" * 32
 OTHER_KEY = "o" * 32
 API_KEYS = {"demo": KEY, "other": OTHER_KEY}
+#: The merchant's back office: every storefront's support tasks, holds and bank payments.
+BACK_KEY = "b" * 32
+READ_KEY = "r" * 32
+BACKOFFICE_KEYS = {
+    "office": {"key": BACK_KEY, "scopes": ["support:read", "support:write", "payments:read"]},
+    "reporting": {"key": READ_KEY, "scopes": ["support:read"]},
+}
 SE_ID = "19811218-9876"
 FI_ID = "131052-308T"
 

@@ -86,3 +86,52 @@ def test_dispute_until_ended_then_reminders_resume(make_app, db_url: str) -> Non
         later = [run_reminders(get_state(app), today=date.today() + timedelta(days=n))
                  for n in range(1, 8)]
     assert sum(r.total_steps for r in later) >= 1
+
+
+def test_a_storefront_key_sees_its_own_storefronts_tasks_and_invoices_only(
+        make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.support import BACK_KEY, BACKOFFICE_KEYS, READ_KEY, bearer
+
+    app = make_app(db_url, KASSA_API_KEYS={"test": "k" * 32, "elsewhere": "e" * 32},
+                   KASSA_BACKOFFICE_KEYS=BACKOFFICE_KEYS)
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)  # an order of storefront "test"
+    with app.app_context():
+        run_reminders(get_state(app), today=date(2026, 3, 3))
+    with get_state(app).db.session() as db:
+        number = db.get(Invoice, invoice_id).number
+    client = app.test_client()
+    url = "/kassa/api/v1/support-tasks"
+    assert len(client.get(url, headers=KEY).get_json()["tasks"]) == 1
+    other = bearer("e" * 32)
+    assert client.get(url, headers=other).get_json()["tasks"] == []
+    hold = {"reason": "disputed"}
+    refused = client.post(f"/kassa/api/v1/invoices/{number}/holds", headers=other, json=hold)
+    assert refused.status_code == 404 and refused.get_json()["code"] == "invoice.not_found"
+
+    # The merchant's back office sees every storefront's queue, within its key's scopes.
+    assert len(client.get(url, headers=bearer(READ_KEY)).get_json()["tasks"]) == 1
+    reader = client.post(f"/kassa/api/v1/invoices/{number}/holds?lang=fi",
+                         headers=bearer(READ_KEY), json=hold)
+    assert reader.status_code == 403
+    assert reader.get_json() == {"code": "auth.scope",
+                                 "message": "Tällä API-avaimella ei ole oikeutta tähän."}
+    assert client.get("/kassa/api/v1/payments/unmatched",
+                      headers=bearer(READ_KEY)).status_code == 403
+    office = client.post(f"/kassa/api/v1/invoices/{number}/holds", headers=bearer(BACK_KEY),
+                         json=hold)
+    assert office.status_code == 200
+    # A back-office key opens no checkout sessions: those belong to a storefront.
+    assert client.post("/kassa/api/v1/checkout-sessions", headers=bearer(BACK_KEY),
+                       json={}).status_code == 401
+
+
+def test_back_office_keys_are_checked_at_start_up(make_app) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from kassa.errors import ConfigurationError
+
+    for keys, words in (({"office": {"key": "short", "scopes": ["support:read"]}}, "24"),
+                        ({"office": {"key": "b" * 32, "scopes": ["everything"]}}, "unknown"),
+                        ({"office": {"key": "b" * 32, "scopes": []}}, "scopes")):
+        with pytest.raises(ConfigurationError, match=f"KASSA_BACKOFFICE_KEYS: .*{words}"):
+            make_app(None, upgrade=False, KASSA_BACKOFFICE_KEYS=keys)

@@ -9,6 +9,7 @@ Connect provider on loopback (oidc-provider-mock).
 from __future__ import annotations
 
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,7 +43,8 @@ class _QuietHandler(WSGIRequestHandler):
 @contextmanager
 def live(app: Flask) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server("127.0.0.1", app.config.get("TEST_PORT", 0), app, threaded=True,
+                         request_handler=_QuietHandler)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.05},
@@ -97,7 +99,13 @@ def shop(make_app: Callable[..., Flask], tmp_path: Path) -> Callable[..., Flask]
     """Build a Kassa app on SQLite with the shop's pages."""
 
     def build(**config: Any) -> Flask:
-        return with_shop_pages(make_app(f"sqlite:///{tmp_path / 'kassa.sqlite3'}", **config))
+        # Kassa builds its links on KASSA_PUBLIC_URL: reserve the port the app will serve on.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        return with_shop_pages(make_app(f"sqlite:///{tmp_path / 'kassa.sqlite3'}",
+                                        TEST_PORT=port,
+                                        KASSA_PUBLIC_URL=f"http://127.0.0.1:{port}", **config))
 
     return build
 

@@ -166,6 +166,23 @@ def test_completed_checkout_shows_the_thank_you_page(app: Flask) -> None:
         assert invoice.due_date.strftime("%Y") in done
 
 
+def test_the_thank_you_page_shows_personal_data_only_to_the_browser_that_completed_it(
+        app: Flask) -> None:
+    session_id = open_session(app)
+    shopper, stranger = app.test_client(), app.test_client()
+    page = shopper.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    shopper.post(f"{PREFIX}/{session_id}", data=confirm_form(page))
+    with get_state(app).db.session() as db:
+        invoice = db.scalars(select(Invoice)).one()
+    mine = shopper.get(f"{PREFIX}/{session_id}/done").get_data(as_text=True)
+    assert invoice.number in mine and "/account/invoice/" in mine
+    theirs = stranger.get(f"{PREFIX}/{session_id}/done")
+    assert theirs.status_code == 200
+    text = theirs.get_data(as_text=True)
+    assert invoice.number not in text and "/account/invoice/" not in text
+    assert "4\u00a0990" not in text and "4 990" not in text  # no amount either
+
+
 def test_invalid_identity_number_is_refused_kindly_and_keeps_the_choices(app: Flask) -> None:
     session_id = open_session(app)
     client = app.test_client()

@@ -25,11 +25,13 @@ def fi_session(app: Flask) -> str:
     return open_session(app, country="FI", total=124990)
 
 
-def start_identification(client: FlaskClient, session_id: str, **choices: str) -> str:
+def start_identification(client: FlaskClient, session_id: str, query: str = "",
+                         **choices: str) -> str:
     """Press "Identify with your bank ID" on the hosted page; return the broker's URL."""
-    page = client.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    page = client.get(f"{PREFIX}/{session_id}{query}").get_data(as_text=True)
     response = client.post(
-        f"{PREFIX}/{session_id}/identify", data={"csrf_token": csrf_token(page), **choices}
+        f"{PREFIX}/{session_id}/identify{query}",
+        data={"csrf_token": csrf_token(page), **choices},
     )
     assert response.status_code == 302
     return str(response.headers["Location"])
@@ -157,17 +159,48 @@ def test_without_a_configured_broker_the_page_says_identification_is_unavailable
     app = make_app(db_url)
     session_id = fi_session(app)
     client = app.test_client()
-    response = client.get(f"{PREFIX}/{session_id}/identify")
-    assert response.headers["Location"].endswith("identification=unavailable")
+    location = start_identification(client, session_id)
+    assert location.endswith("identification=unavailable")
 
 
 def test_the_chosen_language_survives_the_round_trip(fi_app: Flask, oidc: OidcProvider) -> None:
     session_id = fi_session(fi_app)
     client = fi_app.test_client()
-    response = client.get(f"{PREFIX}/{session_id}/identify?lang=en")
-    broker_url = response.headers["Location"]
+    broker_url = start_identification(client, session_id, "?lang=en")
     assert parse_qs(urlsplit(broker_url).query)["ui_locales"] == ["en"]
     back = client.get(oidc.sign_in(broker_url, "maija"))
     assert parse_qs(urlsplit(back.headers["Location"]).query) == {"lang": ["en"]}
     page = client.get(back.headers["Location"]).get_data(as_text=True)
     assert '<html lang="en">' in page and "Identified as Maija Meikäläinen" in page
+
+
+def test_identification_starts_only_from_the_hosted_forms_post(
+    fi_app: Flask, oidc: OidcProvider
+) -> None:
+    session_id = fi_session(fi_app)
+    client = fi_app.test_client()
+    response = client.get(f"{PREFIX}/{session_id}/identify")  # e.g. a link someone sent
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == f"{PREFIX}/{session_id}"
+    forged = client.post(f"{PREFIX}/{session_id}/identify", data={})  # no CSRF token
+    assert not forged.headers.get("Location", "").startswith(oidc.issuer)
+
+
+def test_a_sign_in_in_another_browser_does_not_count_in_this_one(
+    fi_app: Flask, oidc: OidcProvider
+) -> None:
+    session_id = fi_session(fi_app)
+    shopper, stranger = fi_app.test_client(), fi_app.test_client()
+    shopper.get(f"{PREFIX}/{session_id}")
+    # Someone else opens the same checkout address and signs in with their own bank ID.
+    back = stranger.get(oidc.sign_in(start_identification(stranger, session_id), "maija"))
+    assert back.status_code == 302
+    assert "Maija Meikäläinen" in stranger.get(back.headers["Location"]).get_data(as_text=True)
+
+    page = shopper.get(f"{PREFIX}/{session_id}").get_data(as_text=True)
+    assert "Maija" not in page and "131052-****" not in page
+    response = shopper.post(f"{PREFIX}/{session_id}", data={
+        "csrf_token": csrf_token(page), "offer": "fi-invoice-14", "channel": "email",
+        "consent": "y"})
+    assert response.status_code == 422
+    assert count(fi_app, Order) == 0

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from kassa import get_state
 from kassa.db import Invoice, InvoiceEvent, OutboxMessage
 from kassa.notify import outbox
-from kassa.notify.outbox import DeliveryReport, deliver_pending, resend
+from kassa.notify.outbox import DeliveryReport, deliver_now, deliver_pending, resend
 from kassa.services.links import invoice_id_from_token
 from kassa.signals import invoice_sent
 from tests.factories import make_invoice
@@ -327,3 +327,32 @@ def test_two_workers_at_once_send_each_message_exactly_once(
     assert {outbox_row(app, i).status for i in ids} == {"sent"}
     sent_ids = sorted(e.data["outbox_id"] for e in trail(app, invoice_id) if e.kind == "sent")
     assert sent_ids == sorted(ids)
+
+
+def test_deliver_now_sends_only_the_invoice_emails_of_the_invoices_it_is_given(
+        app: Flask, smtp_server: SmtpServer) -> None:
+    ours = make_invoice(app, sequence=1001)
+    other_order = make_invoice(app, sequence=1002, email="someone.else@example.test")
+    claimed = make_invoice(app, sequence=1003)
+    mail = queue(app, ours, recipient="maija@example.test")
+    left = [queue(app, other_order, recipient="someone.else@example.test"),
+            queue(app, ours, kind="friendly_reminder"),
+            queue(app, ours, channel="sms", recipient="+358401234567")]
+    busy = queue(app, claimed)
+    state = get_state(app)
+    # A moment read before the messages were queued, as a request reads it: they are due
+    # all the same. The busy one is claimed by a worker, which sends it itself.
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    assert outbox._claim(state, datetime.now(UTC), scope=(OutboxMessage.id == busy,)) == [busy]
+
+    with app.app_context():
+        report = deliver_now(state, now=before, invoice_ids=[ours, claimed])
+
+    assert report == DeliveryReport(sent=1)
+    assert [to for _from, to, _raw in smtp_server.received] == [["maija@example.test"]]
+    assert outbox_row(app, mail).status == "sent"
+    for message_id in (*left, busy):
+        row = outbox_row(app, message_id)
+        assert (row.status, row.attempts, row.last_error) == ("pending", 0, None)
+    with app.app_context():
+        assert deliver_now(state, now=before, invoice_ids=[]) == DeliveryReport()

@@ -4,6 +4,8 @@
 port (what localstripe's webhooks and the browser talk to). :func:`stripe_event` builds a
 Stripe event payload and :func:`signed_headers` signs it as Stripe does
 (``t=<unix>,v1=<hex HMAC-SHA256 of "t.body" keyed with the whsec_ secret as written>``).
+:func:`paid_intent` makes a PaymentIntent in localstripe and pays it with a test card, so
+that the webhook's re-read finds it.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from kassa import get_state
 from kassa.db import Invoice
+from tests.localstripe_server import LocalStripe
 
 WEBHOOK_SECRET = "whsec_kassa_test_secret"
 WEBHOOK_PATH = "/kassa/pay/stripe/webhook"
+#: localstripe's test cards: one that pays, one that is declined.
+CARD_PAYS = "4242424242424242"
+CARD_DECLINED = "4000000000000341"  # attaches, then the charge is declined
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -114,6 +121,43 @@ def intent_object(
             else None
         ),
     }
+
+
+def paid_intent(
+    localstripe: LocalStripe,
+    invoice: Invoice | None,
+    amount: int,
+    *,
+    currency: str | None = None,
+    card: str = CARD_PAYS,
+) -> dict[str, Any]:
+    """A PaymentIntent made in localstripe for ``invoice`` with the metadata Kassa gives its
+    own (none for ``invoice=None``: the shop's own intent) and paid with the test ``card``;
+    returned as Stripe has it afterwards: ``succeeded``, or ``requires_payment_method`` with
+    a ``last_payment_error`` when the card was declined."""
+    params: dict[str, Any] = {
+        "amount": amount,
+        "currency": (currency or (invoice.currency if invoice else "EUR")).lower(),
+        "payment_method_types[0]": "card",
+    }
+    if invoice is not None:
+        params["metadata[invoice_id]"] = str(invoice.id)
+        params["metadata[invoice_number]"] = invoice.number
+    intent_id = localstripe.api("POST", "/v1/payment_intents", **params)["id"]
+    token = localstripe.api(
+        "POST",
+        "/v1/tokens",
+        **{"card[number]": card, "card[exp_month]": "12", "card[exp_year]": "2030",
+           "card[cvc]": "123"},
+    )
+    localstripe.api("POST", f"/v1/payment_intents/{intent_id}", payment_method=token["card"]["id"])
+    # Not localstripe.api: a declined card is answered 402, and that is the point of it.
+    requests.post(
+        f"{localstripe.url}/v1/payment_intents/{intent_id}/confirm",
+        auth=(localstripe.secret_key, ""),
+        timeout=10,
+    )
+    return localstripe.api("GET", f"/v1/payment_intents/{intent_id}")  # type: ignore[no-any-return]
 
 
 def load_invoice(app: Flask, invoice_id: int) -> Invoice:

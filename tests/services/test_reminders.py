@@ -282,6 +282,7 @@ def test_each_batch_reads_the_first_rows_of_the_next_look_index(app: Flask) -> N
         later = template["next_action_on"] + timedelta(days=30)
         db.execute(insert(table), [
             {**template, "number": f"B{n:06d}", "reference": f"9{n:06d}",
+             "instalment_number": n,  # one agreement, one invoice per instalment
              "next_action_on": template["next_action_on"] if n % 50 == 0 else later}
             for n in range(1, 3001)])
     engine = state.db.engine

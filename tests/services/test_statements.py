@@ -27,7 +27,7 @@ from kassa.services.statements import (
     import_statement,
 )
 from kassa.signals import payment_received, payment_unmatched
-from tests.api.support import API, API_KEYS, KEY, bearer
+from tests.api.support import API, API_KEYS, BACK_KEY, BACKOFFICE_KEYS, KEY, bearer
 from tests.factories import make_invoice
 
 TODAY = date(2026, 3, 2)
@@ -290,7 +290,7 @@ def test_the_structured_reference_wins_over_one_in_the_text(app: Flask) -> None:
 def test_an_unknown_reference_goes_on_the_review_list_and_the_api_lists_it(
     make_app: Callable[..., Flask], db_url: str
 ) -> None:
-    app = make_app(db_url, KASSA_API_KEYS=API_KEYS)
+    app = make_app(db_url, KASSA_API_KEYS=API_KEYS, KASSA_BACKOFFICE_KEYS=BACKOFFICE_KEYS)
     invoice_id = make_invoice(app, country="FI", amount=12990, sequence=1201)
     data = statement(entry("19.90", bank_id="U-1", reference="12345672", booked="2026-03-01"))
 
@@ -314,7 +314,10 @@ def test_an_unknown_reference_goes_on_the_review_list_and_the_api_lists_it(
 
     client = app.test_client()
     assert client.get(f"{API}/payments/unmatched").status_code == 401
-    response = client.get(f"{API}/payments/unmatched", headers=bearer(KEY))
+    # Bank payments belong to no storefront: a storefront key sees none, the back office all.
+    mine = client.get(f"{API}/payments/unmatched", headers=bearer(KEY))
+    assert (mine.status_code, mine.get_json()) == (200, {"payments": []})
+    response = client.get(f"{API}/payments/unmatched", headers=bearer(BACK_KEY))
     assert response.status_code == 200
     assert response.get_json() == {
         "payments": [
@@ -341,7 +344,7 @@ def test_a_payment_without_any_reference_goes_on_the_review_list(app: Flask) -> 
 def test_a_payment_in_another_currency_than_the_invoice_goes_to_review(
     make_app: Callable[..., Flask], db_url: str
 ) -> None:
-    app = make_app(db_url, KASSA_API_KEYS=API_KEYS)
+    app = make_app(db_url, KASSA_API_KEYS=API_KEYS, KASSA_BACKOFFICE_KEYS=BACKOFFICE_KEYS)
     invoice_id = make_invoice(app, country="SE", amount=49900, sequence=1301)
     ref = reference(app, invoice_id)
     data = statement(entry("49.90", currency="EUR", bank_id="C-1", text=f"OCR {ref}"))
@@ -355,7 +358,7 @@ def test_a_payment_in_another_currency_than_the_invoice_goes_to_review(
     invoice = load(app, invoice_id)
     assert (invoice.status, invoice.paid_minor) == ("open", 0)
     assert [kind for kind, _ in events(app, invoice_id)] == ["issued"]
-    listed = app.test_client().get(f"{API}/payments/unmatched", headers=bearer(KEY)).get_json()
+    listed = app.test_client().get(f"{API}/payments/unmatched", headers=bearer(BACK_KEY)).get_json()
     assert [(p["reason"], p["currency"], p["reference"]) for p in listed["payments"]] == [
         ("currency", "EUR", ref)
     ]
@@ -364,7 +367,7 @@ def test_a_payment_in_another_currency_than_the_invoice_goes_to_review(
 def test_a_reversal_goes_to_review_with_a_negative_amount_and_the_invoice_untouched(
     make_app: Callable[..., Flask], db_url: str
 ) -> None:
-    app = make_app(db_url, KASSA_API_KEYS=API_KEYS)
+    app = make_app(db_url, KASSA_API_KEYS=API_KEYS, KASSA_BACKOFFICE_KEYS=BACKOFFICE_KEYS)
     invoice_id = make_invoice(app, country="FI", amount=12990, sequence=1401)
     ref = reference(app, invoice_id)
     run(app, statement(entry("129.90", bank_id="R-1", reference=ref), message_id="M1"))
@@ -382,7 +385,7 @@ def test_a_reversal_goes_to_review_with_a_negative_amount_and_the_invoice_untouc
     invoice = load(app, invoice_id)
     assert (invoice.status, invoice.paid_minor) == ("paid", 12990)
     assert events(app, invoice_id) == before
-    listed = app.test_client().get(f"{API}/payments/unmatched", headers=bearer(KEY)).get_json()
+    listed = app.test_client().get(f"{API}/payments/unmatched", headers=bearer(BACK_KEY)).get_json()
     assert [(p["amount"], p["reason"], p["reference"]) for p in listed["payments"]] == [
         (-12990, "reversal", ref)
     ]

@@ -7,23 +7,26 @@ page speaks ``?lang=`` if given, else the customer's own language.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, current_app, g, render_template, request, url_for
 from werkzeug.routing import BuildError
 
-from ..db.models import Invoice, InvoiceEvent
+from ..db.models import Invoice, InvoiceEvent, OutboxMessage
 from ..i18n import format_day, format_money, normalize_locale
 from ..i18n import gettext as _
 from ..invoicing import payment_details
 from ..invoicing.pdf import invoice_pdf
 from ..invoicing.qr import epc_qr_svg
-from ..pages import page_blueprint
-from ..services.links import invoice_id_from_token
-from ..state import get_state, request_session
+from ..notify.outbox import deliver_now
+from ..pages import NewLinkForm, closed_link_page, invoice_for_link, page_blueprint
+from ..services.links import read_invoice_token
+from ..state import get_state, request_session, transaction
 from . import call_script, tracking
 
+# The token in the URL is the key to the page: page_blueprint keeps it out of caches,
+# referrers and search indexes, and no site may frame it.
 account = page_blueprint("kassa_account", __name__)
 account.before_request(tracking.note_tracked_link)
 account.add_url_rule("/invoice/<token>/seen.gif", view_func=tracking.opened_pixel)
@@ -34,20 +37,11 @@ PAY_ENDPOINT = "kassa_payments.pay"
 _PAYABLE = ("open", "partly_paid", "overdue", "reminded")
 
 
-@account.after_request
-def _private(response: Response) -> Response:
-    # The token in the URL is the key to the page: keep it out of caches, referrers, indexes.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 @account.get("/invoice/<token>")
 def invoice_page(token: str) -> Any:
     """The invoice: status, amounts, how to pay (bank transfer, bar code, QR, pay now),
     the PDF and what has happened to it so far."""
-    invoice = _invoice_for(token)
+    invoice = invoice_for_link(token)
     if invoice is None:
         return _not_found()
     config = get_state().config
@@ -69,7 +63,7 @@ def invoice_page(token: str) -> Any:
 @account.get("/invoice/<token>/pdf")
 def invoice_pdf_download(token: str) -> Any:
     """The invoice as a PDF file, in the page's language."""
-    invoice = _invoice_for(token)
+    invoice = invoice_for_link(token)
     if invoice is None:
         return _not_found()
     data = invoice_pdf(invoice, get_state().config, g.kassa_locale)
@@ -80,7 +74,7 @@ def invoice_pdf_download(token: str) -> Any:
 @account.get("/invoice/<token>/qr.svg")
 def invoice_qr(token: str) -> Any:
     """The EPC QR code of the invoice (euro invoices with something left to pay)."""
-    invoice = _invoice_for(token)
+    invoice = invoice_for_link(token)
     if invoice is None:
         return _not_found()
     svg = epc_qr_svg(payment_details(invoice, get_state().config),
@@ -90,18 +84,40 @@ def invoice_qr(token: str) -> Any:
     return Response(svg, mimetype="image/svg+xml")
 
 
-def _invoice_for(token: str) -> Invoice | None:
-    """The invoice of a valid token, with the page's locale set to the customer's own
-    unless ``?lang=`` chose one."""
-    invoice_id = invoice_id_from_token(token)
-    invoice = request_session().get(Invoice, invoice_id) if invoice_id is not None else None
-    if invoice is not None and not normalize_locale(request.args.get("lang")):
-        g.kassa_locale = normalize_locale(invoice.customer.locale) or g.kassa_locale
-    return invoice
-
-
 def _not_found() -> Any:
-    return render_template("kassa/account/not_found.html"), 404
+    return closed_link_page() or (render_template("kassa/account/not_found.html"), 404)
+
+
+@account.post("/invoice/<token>/new-link")
+def new_link(token: str) -> Any:
+    """Send a fresh link to the invoice's e-mail address: what an expired or revoked link
+    offers. Only to the address the invoice was billed to, never to one typed here."""
+    link = read_invoice_token(token)
+    invoice = request_session().get(Invoice, link.invoice_id) if link is not None else None
+    if invoice is None or not invoice.billed.get("email"):
+        return render_template("kassa/account/not_found.html"), 404
+    if not NewLinkForm().validate_on_submit():
+        return render_template("kassa/account/not_found.html"), 400
+    if not normalize_locale(request.args.get("lang")):
+        g.kassa_locale = normalize_locale(invoice.customer.locale) or g.kassa_locale
+    state = get_state()
+    now = datetime.now(UTC)
+    with transaction() as db:
+        db.add(OutboxMessage(channel="email", kind="invoice", invoice_id=invoice.id,
+                             recipient=invoice.billed["email"],
+                             payload={"base_url": state.config.public_url,
+                                      "locale": g.kassa_locale}))
+        db.add(InvoiceEvent(invoice_id=invoice.id, kind="link_requested", occurred_at=now,
+                            data={"channel": "email"}))
+    deliver_now(state, now=now, invoice_ids=[invoice.id])
+    return render_template("kassa/account/link_sent.html",
+                           email=_masked_email(invoice.billed["email"]))
+
+
+def _masked_email(address: str) -> str:
+    """``m***@example.se``: enough to recognise one's own address, not to learn someone's."""
+    name, _at, domain = address.partition("@")
+    return f"{name[:1]}***@{domain}"
 
 
 def _pay_url(token: str) -> str | None:

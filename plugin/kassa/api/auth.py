@@ -1,5 +1,5 @@
-"""Who is calling the storefront API: a storefront by its API key, a shopper by a session's
-client secret.
+"""Who is calling the storefront API: a storefront by its API key, the merchant's back office
+by a back-office key with scopes, a shopper by a session's client secret.
 
 Both arrive as ``Authorization: Bearer <token>``. API keys are compared in constant time
 against every configured key, without stopping at the first match, so that neither the
@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import g, request
 
+from ..config import BACKOFFICE_SCOPES, KassaConfig
 from ..errors import KassaHTTPError
 from ..state import get_state
 
@@ -41,6 +43,62 @@ def storefront_for_key(api_keys: Mapping[str, str], token: str | None) -> str | 
         if hmac.compare_digest(offered, key.encode("utf-8")) and found is None:
             found = storefront
     return found
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling with an API key: a storefront (its own data only, every scope) or a
+    merchant back-office key (``storefront`` None: every storefront, its scopes only)."""
+
+    storefront: str | None
+    scopes: frozenset[str]
+
+
+def caller_for_key(config: KassaConfig, token: str | None) -> Caller | None:
+    """The caller whose storefront or back-office key is ``token``, or None; every key is
+    compared in constant time."""
+    storefront = storefront_for_key(config.api_keys, token)
+    offered = (token or "").encode("utf-8", "surrogateescape")
+    backoffice = None
+    for entry in config.backoffice_keys.values():
+        if hmac.compare_digest(offered, entry.key.encode("utf-8")) and backoffice is None:
+            backoffice = entry
+    if storefront is not None:
+        return Caller(storefront, frozenset(BACKOFFICE_SCOPES))
+    if backoffice is not None:
+        return Caller(None, backoffice.scopes)
+    return None
+
+
+def current_caller() -> Caller:
+    """The caller authenticated by :func:`key_required` for this request."""
+    return g.kassa_caller  # type: ignore[no-any-return]
+
+
+def key_required(scope: str) -> Callable[[F], F]:
+    """Let the view run for a storefront key, or a back-office key given ``scope``.
+
+    Raises :class:`~kassa.errors.KassaHTTPError` ``auth.invalid_key`` (401) without a valid
+    key and ``auth.scope`` (403) for a back-office key without the scope. The view limits a
+    storefront caller to its own storefront's data (:func:`current_caller`).
+    """
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caller = caller_for_key(get_state().config, bearer_token())
+            if caller is None:
+                raise KassaHTTPError("auth.invalid_key", "a valid API key is required as "
+                                     "'Authorization: Bearer <key>'", status=401)
+            if scope not in caller.scopes:
+                raise KassaHTTPError("auth.scope", f"this key is not given the scope {scope!r}",
+                                     status=403, scope=scope)
+            g.kassa_caller = caller
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def current_storefront() -> str:

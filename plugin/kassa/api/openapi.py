@@ -7,9 +7,12 @@ Amounts are integers in minor units (cents, öre, øre); rates are percent strin
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from ..config import CHANNELS
+from ..config import CHANNELS, LOCALES
+from ..services.checkout import MAX_QUANTITY, MAX_URL_LENGTH
+from ..services.holds import MAX_HOLD_DAYS
 
 #: Every error code the API answers with. Identity codes come from
 #: :mod:`kassa.core.identity` with a ``checkout.`` prefix.
@@ -20,13 +23,19 @@ ERROR_CODES = (
     "request.method",
     "request.too_large",
     "request.invalid",
+    "request.idempotency_key",
+    "request.in_progress",
+    "request.rate_limited",
     "auth.invalid_key",
+    "auth.scope",
     "offers.amount",
     "offers.country",
     "offers.currency",
+    "offers.amount_limit",
     "checkout.country",
     "checkout.currency",
     "checkout.totals",
+    "checkout.amount_limit",
     "checkout.lines",
     "checkout.duplicate",
     "checkout.not_found",
@@ -56,7 +65,22 @@ ERROR_CODES = (
     "hold.status",
     "hold.due_date",
     "hold.until",
+    "hold.too_long",
 )
+
+#: The largest KASSA_MAX_ORDER_AMOUNT of the defaults, in minor units; the served document
+#: carries the app's own (:func:`openapi_document`).
+DEFAULT_MAX_AMOUNT = 100_000_000
+#: Text without control characters (kassa.services.checkout.CONTROL_CHARACTERS), which every
+#: text field and path parameter refuses with 400 ``request.field``.
+TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+
+
+def _text(max_length: int, *, min_length: int = 1, **extra: Any) -> dict[str, Any]:
+    """A text field: its length and the refusal of control characters."""
+    return {"type": "string", "minLength": min_length, "maxLength": max_length,
+            "pattern": TEXT_PATTERN, **extra}
+
 
 _MINOR = {"type": "integer", "description": "Amount in minor units (cents, öre, øre)."}
 _RATE = {
@@ -92,13 +116,16 @@ def _path_parameter(name: str, description: str) -> dict[str, Any]:
         "in": "path",
         "required": True,
         "description": description,
-        "schema": {"type": "string", "maxLength": 100},
+        "schema": _text(100),
     }
 
 
 _SESSION_ID = _path_parameter("session_id", "The checkout session's `id`.")
 _AUTH_ERROR = (401, "`auth.invalid_key`")
 _API_KEY = [{"storefrontKey": []}]
+#: The support and review calls: a storefront key (its own data) or a back-office key.
+_SUPPORT_KEY = [{"storefrontKey": []}, {"backofficeKey": []}]
+_SCOPE_ERROR = (403, "`auth.scope`")
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -182,26 +209,28 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["description", "quantity", "unit_price", "vat_rate"],
         "properties": {
-            "description": {"type": "string", "maxLength": 300},
-            "quantity": {"type": "integer", "minimum": 1},
+            "description": _text(300),
+            "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
             "unit_price": {
                 **_MINOR,
                 "minimum": 0,
-                "description": "Gross unit price in minor units.",
+                "maximum": DEFAULT_MAX_AMOUNT,
+                "description": "Gross unit price in minor units; at most the country's "
+                "KASSA_MAX_ORDER_AMOUNT (`checkout.amount_limit`).",
             },
-            "vat_rate": {**_RATE, "description": 'VAT percent, e.g. "25.5".'},
+            "vat_rate": {**_RATE, "maxLength": 12, "description": 'VAT percent, e.g. "25.5".'},
         },
     },
     "Customer": {
         "type": "object",
         "required": ["name", "email"],
         "properties": {
-            "name": {"type": "string", "maxLength": 200},
-            "email": {"type": "string", "format": "email"},
-            "phone": {"type": "string", "maxLength": 40},
-            "street": {"type": "string", "maxLength": 200},
-            "postal_code": {"type": "string", "maxLength": 20},
-            "city": {"type": "string", "maxLength": 100},
+            "name": _text(200),
+            "email": _text(320, format="email"),
+            "phone": _text(40, min_length=0),
+            "street": _text(200, min_length=0),
+            "postal_code": _text(20, min_length=0),
+            "city": _text(100, min_length=0),
         },
     },
     "CheckoutSessionCreate": {
@@ -212,25 +241,30 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "required": ["reference", "currency", "country", "total", "lines"],
                 "properties": {
-                    "reference": {
-                        "type": "string",
-                        "maxLength": 100,
-                        "description": "The storefront's order id; one session per order.",
-                    },
+                    "reference": _text(
+                        100, description="The storefront's order id; one session per order."
+                    ),
                     "currency": _CURRENCY,
                     "country": _COUNTRY,
                     "total": {
                         **_MINOR,
                         "minimum": 1,
-                        "description": "Must equal the sum of the lines.",
+                        "maximum": DEFAULT_MAX_AMOUNT,
+                        "description": "Must equal the sum of the lines; at most the "
+                        "country's KASSA_MAX_ORDER_AMOUNT (`checkout.amount_limit`).",
                     },
                     "lines": {"type": "array", "minItems": 1, "items": _ref("OrderLine")},
                 },
             },
             "customer": _ref("Customer"),
-            "locale": {"type": "string", "enum": ["fi", "sv", "nb", "en"]},
-            "return_url": {"type": "string", "format": "uri"},
-            "cancel_url": {"type": "string", "format": "uri"},
+            "locale": {
+                **_text(35, min_length=0),
+                "examples": list(LOCALES),
+                "description": "A language tag; fi, sv, nb (or no) and en are used, any other "
+                "gives KASSA_DEFAULT_LOCALE.",
+            },
+            "return_url": _text(MAX_URL_LENGTH, format="uri"),
+            "cancel_url": _text(MAX_URL_LENGTH, format="uri"),
         },
     },
     "CheckoutSessionCreated": {
@@ -293,7 +327,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["offer_id", "consent"],
         "properties": {
-            "offer_id": {"type": "string"},
+            "offer_id": _text(100),
             "channel": {
                 "type": "string",
                 "description": "Invoice delivery channel, one of "
@@ -302,6 +336,8 @@ _SCHEMAS: dict[str, Any] = {
             },
             "personal_id": {
                 "type": ["string", "null"],
+                "maxLength": 40,
+                "pattern": TEXT_PATTERN,
                 "description": "Personal identity "
                 "number; omit where strong identification (OIDC) applies.",
             },
@@ -381,15 +417,17 @@ _PATHS: dict[str, Any] = {
                     "name": "amount",
                     "in": "query",
                     "required": True,
-                    "schema": {"type": "integer", "minimum": 1},
-                    "description": "Minor units.",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": DEFAULT_MAX_AMOUNT},
+                    "description": "Minor units; at most the country's KASSA_MAX_ORDER_AMOUNT "
+                    "(`offers.amount_limit`).",
                 },
                 {"name": "currency", "in": "query", "required": True, "schema": _CURRENCY},
                 {"name": "country", "in": "query", "required": True, "schema": _COUNTRY},
             ],
             "responses": {
                 "200": _json(_ref("Offers"), "The offers."),
-                **_errors((400, "`offers.amount`, `offers.country`, `offers.currency`")),
+                **_errors((400, "`offers.amount`, `offers.amount_limit`, `offers.country`, "
+                           "`offers.currency`")),
             },
         }
     },
@@ -411,8 +449,8 @@ _PATHS: dict[str, Any] = {
                     (413, "`request.too_large`"),
                     (
                         422,
-                        "`checkout.totals`, `checkout.lines`, `checkout.country`, "
-                        "`checkout.currency`, `request.field`",
+                        "`checkout.totals`, `checkout.amount_limit`, `checkout.lines`, "
+                        "`checkout.country`, `checkout.currency`, `request.field`",
                     ),
                 ),
             },
@@ -509,7 +547,7 @@ _PATHS: dict[str, Any] = {
             "description": "Tasks the reminder engine created at the friendly contact, oldest "
             "deadline first (at most 500). Each carries the case the team's hooks receive: "
             "contact details, invoice, days overdue, segment, recommended channel and tone.",
-            "security": _API_KEY,
+            "security": _SUPPORT_KEY,
             "parameters": [{"name": "status", "in": "query", "required": False,
                             "schema": {"type": "string", "enum": ["open", "done", "all"],
                                        "default": "open"}}],
@@ -523,7 +561,7 @@ _PATHS: dict[str, Any] = {
                             "segment": {"type": ["string", "null"]},
                             "due_at": _MOMENT, "created_at": _MOMENT,
                             "case": {"type": "object"}}}}}}, "The tasks."),
-                **_errors(_AUTH_ERROR, (400, "`request.field`")),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (400, "`request.field`")),
             },
         }
     },
@@ -532,8 +570,9 @@ _PATHS: dict[str, Any] = {
             "operationId": "holdInvoice",
             "summary": "Pause the reminders: dispute, payment plan or more time",
             "description": "An extension moves the due date to `due_date` and pauses until "
-            "it; a dispute or plan pauses until `until` or until the holds are ended.",
-            "security": _API_KEY,
+            "it; a dispute or plan pauses until `until` or until the holds are ended. Neither "
+            f"may lie more than {MAX_HOLD_DAYS} days ahead (`hold.too_long`).",
+            "security": _SUPPORT_KEY,
             "parameters": [_path_parameter("number", "The invoice number.")],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["reason"], "properties": {
@@ -541,9 +580,10 @@ _PATHS: dict[str, Any] = {
                     "until": _DATE, "due_date": _DATE}}}}},
             "responses": {
                 "200": _json(_ref("Invoice"), "The invoice, with the hold in its trail."),
-                **_errors(_AUTH_ERROR, (400, "`request.json`, `request.field`"),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (400, "`request.json`, `request.field`"),
                           (404, "`invoice.not_found`"),
-                          (422, "`hold.reason`, `hold.status`, `hold.due_date`, `hold.until`")),
+                          (422, "`hold.reason`, `hold.status`, `hold.due_date`, `hold.until`, "
+                           "`hold.too_long`")),
             },
         }
     },
@@ -551,12 +591,12 @@ _PATHS: dict[str, Any] = {
         "post": {
             "operationId": "endInvoiceHolds",
             "summary": "End the holds in force; reminders resume from the next run",
-            "security": _API_KEY,
+            "security": _SUPPORT_KEY,
             "parameters": [_path_parameter("number", "The invoice number.")],
             "responses": {
                 "200": _json({"allOf": [_ref("Invoice"), {"type": "object", "properties": {
                     "holds_ended": {"type": "integer"}}}]}, "The invoice."),
-                **_errors(_AUTH_ERROR, (404, "`invoice.not_found`")),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`invoice.not_found`")),
             },
         }
     },
@@ -567,7 +607,7 @@ _PATHS: dict[str, Any] = {
             "description": "Payments read from bank statements (`flask kassa import-payments`) "
             "that were not booked: unknown reference, another currency than the invoice's, or "
             "a reversal of an earlier credit (negative amount). Oldest first.",
-            "security": _API_KEY,
+            "security": _SUPPORT_KEY,
             "responses": {
                 "200": _json(
                     {
@@ -616,9 +656,10 @@ _PATHS: dict[str, Any] = {
                             }
                         },
                     },
-                    "The review list.",
+                    "The review list (empty for a storefront key: bank payments belong to "
+                    "no storefront).",
                 ),
-                **_errors(_AUTH_ERROR),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR),
             },
         }
     },
@@ -636,6 +677,89 @@ _PATHS: dict[str, Any] = {
         }
     },
 }
+
+#: Every POST takes an Idempotency-Key (kassa.api.idempotency).
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Send the same POST again with the same key to get the first answer back "
+    "(with `Idempotent-Replayed: true`) without doing anything twice; kept 24 hours. The same "
+    "key with a different request is refused.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+for _item in _PATHS.values():
+    if "post" in _item:
+        _post = _item["post"]
+        _post["parameters"] = [*_post.get("parameters", ()), _IDEMPOTENCY_KEY]
+        _conflict = _post["responses"].get("409")
+        _codes = "`request.idempotency_key`, `request.in_progress`"
+        if _conflict is None:
+            _post["responses"].update(_errors((409, _codes)))
+        else:
+            _conflict["description"] = _conflict["description"].rstrip(".") + ", " + _codes + "."
+
+
+
+def _add_codes(responses: dict[str, Any], status: int, codes: list[str]) -> None:
+    """Name ``codes`` among those ``status`` may carry, adding the response if it is new."""
+    answer = responses.get(str(status))
+    if answer is None:
+        responses.update(_errors((status, ", ".join(f"`{c}`" for c in codes))))
+        return
+    missing = [f"`{c}`" for c in codes if f"`{c}`" not in answer["description"]]
+    if missing:
+        answer["description"] = answer["description"].rstrip(".") + ", " + ", ".join(missing) + "."
+
+
+# What any request may be refused for before its operation runs (kassa.api.views): a path
+# parameter with a control character or too long, a body nested too deep or too large, a
+# malformed Idempotency-Key.
+for _item in _PATHS.values():
+    for _method, _operation in _item.items():
+        _responses = _operation["responses"]
+        if any(p["in"] == "path" for p in _operation.get("parameters", ())):
+            _add_codes(_responses, 400, ["request.field"])
+        if _method == "post":
+            _add_codes(_responses, 400, ["request.json", "request.field"])
+            _add_codes(_responses, 413, ["request.too_large"])
+
+# Links from an opened session to what a storefront and its shopper do with it next, and from
+# a confirmation to the invoices it issued: the paths a client walks (and stateful tests too).
+_SESSION_LINK = {"session_id": "$response.body#/id"}
+_PATHS["/checkout-sessions"]["post"]["responses"]["201"]["links"] = {
+    "GetCheckoutSession": {"operationId": "getCheckoutSession", "parameters": _SESSION_LINK},
+    "ConfirmCheckoutSession": {
+        "operationId": "confirmCheckoutSession",
+        "parameters": _SESSION_LINK,
+        "requestBody": {"client_secret": "$response.body#/client_secret"},
+        "description": "The shopper confirms, with the session's secret in the body.",
+    },
+    "CancelCheckoutSession": {"operationId": "cancelCheckoutSession",
+                              "parameters": _SESSION_LINK},
+}
+_FIRST_INVOICE = {"number": "$response.body#/invoices/0"}
+_PATHS["/checkout-sessions/{session_id}/confirm"]["post"]["responses"]["200"]["links"] = {
+    "GetConfirmedSession": {"operationId": "getCheckoutSession", "parameters": _SESSION_LINK},
+    "FulfilOrder": {"operationId": "fulfilOrder",
+                    "parameters": {"external_id": "$response.body#/order_reference"}},
+    "GetInvoice": {"operationId": "getInvoice", "parameters": _FIRST_INVOICE},
+    "HoldInvoice": {"operationId": "holdInvoice", "parameters": _FIRST_INVOICE},
+    "EndInvoiceHolds": {"operationId": "endInvoiceHolds", "parameters": _FIRST_INVOICE},
+}
+
+#: Every operation behind a credential may be refused over a rate limit (kassa.ratelimits):
+#: API calls per storefront key, and the confirmation's identity and client-secret attempts.
+_RATE_LIMITED = {
+    **_json(_ref("Error"), "Over a rate limit; `code` is `request.rate_limited`. Wait the "
+            "seconds in `Retry-After` before trying again."),
+    "headers": {"Retry-After": {"description": "Seconds to wait before trying again.",
+                                "schema": {"type": "integer", "minimum": 1}}},
+}
+for _item in _PATHS.values():
+    for _operation in _item.values():
+        if _operation.get("security") != []:
+            _operation["responses"]["429"] = _RATE_LIMITED
 
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -656,6 +780,13 @@ DOCUMENT: dict[str, Any] = {
                 "scheme": "bearer",
                 "description": "The storefront's key from KASSA_API_KEYS.",
             },
+            "backofficeKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A merchant back-office key from KASSA_BACKOFFICE_KEYS; sees "
+                "every storefront's data within its scopes (`support:read`, `support:write`, "
+                "`payments:read`).",
+            },
             "clientSecret": {
                 "type": "http",
                 "scheme": "bearer",
@@ -666,6 +797,18 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
-def openapi_document(server_url: str) -> dict[str, Any]:
-    """The document, with ``server_url`` (the API's root, e.g. ``/kassa/api/v1``) as server."""
-    return {**DOCUMENT, "servers": [{"url": server_url}]}
+def openapi_document(server_url: str, max_amount: int = DEFAULT_MAX_AMOUNT) -> dict[str, Any]:
+    """The document, with ``server_url`` (the API's root, e.g. ``/kassa/api/v1``) as server
+    and ``max_amount`` (the app's largest KASSA_MAX_ORDER_AMOUNT, minor units) as the
+    ``maximum`` of every amount a client sends."""
+    document = {**DOCUMENT, "servers": [{"url": server_url}]}
+    if max_amount != DEFAULT_MAX_AMOUNT:
+        document["paths"] = paths = copy.deepcopy(DOCUMENT["paths"])
+        document["components"] = components = copy.deepcopy(DOCUMENT["components"])
+        schemas = components["schemas"]
+        for schema in (paths["/offers"]["get"]["parameters"][0]["schema"],
+                       schemas["OrderLine"]["properties"]["unit_price"],
+                       schemas["CheckoutSessionCreate"]["properties"]["order"]["properties"][
+                           "total"]):
+            schema["maximum"] = max_amount
+    return document

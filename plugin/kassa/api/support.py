@@ -6,24 +6,27 @@ The console screens (a later issue) read the same records.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from flask import Response, jsonify, request
 from sqlalchemy import select
 
-from ..db.models import Invoice, SupportTask, as_utc
+from ..db.models import Agreement, Invoice, Order, SupportTask, as_utc
 from ..errors import KassaHTTPError
+from ..services.checkout import refuse_control_characters
 from ..services.holds import HoldError, end_holds, place_hold
 from ..services.representation import invoice_json
 from ..state import request_session, transaction
 from . import clock
-from .auth import current_storefront, storefront_required
+from .auth import current_caller, key_required
 
 TASK_STATUSES = ("open", "done", "all")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-@storefront_required
+@key_required("support:read")
 def support_tasks() -> Response:
     """The support queue: overdue invoices handed to the team, oldest deadline first."""
     status = request.args.get("status", "open")
@@ -33,6 +36,11 @@ def support_tasks() -> Response:
     query = select(SupportTask).order_by(SupportTask.due_at, SupportTask.id).limit(500)
     if status != "all":
         query = query.where(SupportTask.status == status)
+    storefront = current_caller().storefront
+    if storefront is not None:  # a storefront sees the tasks about its own orders only
+        query = query.join(Invoice, SupportTask.invoice_id == Invoice.id).join(
+            Agreement, Invoice.agreement_id == Agreement.id).join(
+            Order, Agreement.order_id == Order.id).where(Order.storefront == storefront)
     tasks = request_session().scalars(query).all()
     response = jsonify(tasks=[_task_json(task) for task in tasks])
     response.headers["Cache-Control"] = "no-store"
@@ -46,26 +54,29 @@ def _task_json(task: SupportTask) -> dict[str, Any]:
             "case": {**task.payload, "task_id": str(task.id)}}
 
 
-@storefront_required
+@key_required("support:write")
 def hold_invoice(number: str) -> Response:
     """Pause the reminders: ``{"reason": "disputed" | "plan" | "extended", "until"?,
     "due_date"?}``."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise KassaHTTPError("request.json", "the body must be a JSON object", status=400)
+    reason = data.get("reason", "")
+    refuse_control_characters(reason, "reason")
+    until, due_date = _day(data, "until"), _day(data, "due_date")
     _now, today = clock.now()
     with transaction() as db:
         invoice = _own_invoice(number)
         try:
-            place_hold(db, invoice, str(data.get("reason", "")), today=today,
-                       until=_day(data, "until"), new_due_date=_day(data, "due_date"))
+            place_hold(db, invoice, str(reason), today=today, until=until,
+                       new_due_date=due_date)
         except HoldError as exc:
-            raise KassaHTTPError(exc.code, exc.message) from None
+            raise KassaHTTPError(exc.code, exc.message, **exc.params) from None
         body = invoice_json(invoice)
     return jsonify(body)
 
 
-@storefront_required
+@key_required("support:write")
 def end_invoice_holds(number: str) -> Response:
     """End the holds in force; reminders resume from the next run."""
     _now, today = clock.now()
@@ -78,7 +89,8 @@ def end_invoice_holds(number: str) -> Response:
 
 def _own_invoice(number: str) -> Invoice:
     invoice = request_session().scalar(select(Invoice).where(Invoice.number == number))
-    if invoice is None or invoice.agreement.order.storefront != current_storefront():
+    storefront = current_caller().storefront
+    if invoice is None or storefront not in (None, invoice.agreement.order.storefront):
         raise KassaHTTPError("invoice.not_found", f"no invoice {number!r}", status=404)
     return invoice
 
@@ -87,8 +99,11 @@ def _day(data: dict[str, Any], name: str) -> date | None:
     value = data.get(name)
     if value in (None, ""):
         return None
+    refuse_control_characters(value, name)
     try:
-        return date.fromisoformat(str(value))
+        if not isinstance(value, str) or not _ISO_DAY.fullmatch(value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
     except ValueError:
         raise KassaHTTPError("request.field", f"{name} must be a date (YYYY-MM-DD)", status=400,
                              field=name) from None

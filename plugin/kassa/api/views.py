@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import BuildError
@@ -22,7 +22,13 @@ from ..db.models import Agreement, Invoice, Order
 from ..errors import KassaHTTPError
 from ..i18n import lazy_gettext
 from ..notify.outbox import deliver_now
-from ..pages import choose_locale
+from ..pages import (
+    RATE_LIMITED_MESSAGE,
+    choose_locale,
+    public_url_for,
+    retry_after_seconds,
+    secure_responses,
+)
 from ..services.checkout import (
     cancel_checkout,
     check_client_secret,
@@ -31,16 +37,21 @@ from ..services.checkout import (
     find_checkout_session,
     fulfil_order,
     refresh_expiry,
+    refuse_control_characters,
 )
 from ..services.offers import offers_for_amount, remember
 from ..services.representation import checkout_session_json, invoice_json, offer_json
 from ..state import get_state, request_session, transaction
-from . import clock, review, support
+from . import clock, cors, idempotency, review, support
 from .auth import client_secret, current_storefront, storefront_required
 from .openapi import openapi_document
 
 api = Blueprint("kassa_api", __name__)
 api.before_request(choose_locale)
+# Kassa's security headers on every API answer (no-store but for the public documents), and
+# CORS for the shopper's confirmation from the shop's own origins only.
+secure_responses(api, secret_urls=False, public=("offers", "openapi_json"))
+api.after_request(cors.allow_shop_origins)
 api.add_url_rule("/support-tasks", view_func=support.support_tasks, methods=["GET"])
 api.add_url_rule("/invoices/<number>/holds", view_func=support.hold_invoice, methods=["POST"])
 api.add_url_rule("/invoices/<number>/holds/end", view_func=support.end_invoice_holds,
@@ -49,7 +60,12 @@ api.add_url_rule("/payments/unmatched", view_func=review.payments_unmatched, met
 
 #: Largest request body the API reads; an order with hundreds of lines stays far below it.
 MAX_BODY_BYTES = 256 * 1024
-_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+#: Deepest nesting of arrays and objects a JSON body may have; an order needs four levels.
+MAX_JSON_DEPTH = 20
+#: Longest path parameter (a session id, an invoice number, an order reference).
+MAX_PATH_PARAMETER = 100
+# Any whole number: one above KASSA_MAX_ORDER_AMOUNT is refused by the offers service.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,64}")
 
 #: The shopper- and developer-facing text of each error code, translated per request.
 #: ``%(name)s`` placeholders are filled from the error's parameters; a code missing here
@@ -61,15 +77,27 @@ ERROR_MESSAGES: dict[str, Any] = {
     "request.method": lazy_gettext("This address does not accept this request method."),
     "request.too_large": lazy_gettext("The request body is too large."),
     "request.invalid": lazy_gettext("The request is not valid."),
+    "request.idempotency_key": lazy_gettext(
+        "This Idempotency-Key was already used for a different request."),
+    "request.in_progress": lazy_gettext(
+        "The first request with this Idempotency-Key is still being handled. Please try again "
+        "in a moment."),
+    "request.rate_limited": RATE_LIMITED_MESSAGE,
     "auth.invalid_key": lazy_gettext("The API key is missing or not valid."),
+    "auth.scope": lazy_gettext("This API key is not allowed to do this."),
     "offers.amount": lazy_gettext(
         "The amount must be a positive whole number of minor units, for example 12990 for 129,90."
     ),
     "offers.country": lazy_gettext("Invoice and instalments are not offered in this country."),
     "offers.currency": lazy_gettext("This currency is not used in this country."),
+    "offers.amount_limit": lazy_gettext(
+        "The amount is above the largest amount this shop accepts for invoice and instalments."),
     "checkout.country": lazy_gettext("Invoice and instalments are not offered in this country."),
     "checkout.currency": lazy_gettext("The order's currency is not used in its country."),
     "checkout.totals": lazy_gettext("The order total does not match its lines."),
+    "checkout.amount_limit": lazy_gettext(
+        "The order total or a unit price is above the largest amount this shop accepts for "
+        "invoice and instalments."),
     "checkout.lines": lazy_gettext("An order line is missing or not valid."),
     "checkout.duplicate": lazy_gettext("This order already has a checkout session."),
     "checkout.not_found": lazy_gettext("There is no such checkout session."),
@@ -123,6 +151,8 @@ ERROR_MESSAGES: dict[str, Any] = {
     "hold.due_date": lazy_gettext("An extension needs a new due date later than today and "
                                   "the current due date."),
     "hold.until": lazy_gettext("The pause must end after it starts."),
+    "hold.too_long": lazy_gettext("Reminders can be paused, or the due date moved, at most "
+                                  "%(days)s days ahead."),
 }
 
 _HTTP_CODES = {404: "request.not_found", 405: "request.method", 413: "request.too_large"}
@@ -173,9 +203,67 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
     return response, status
 
 
+@api.errorhandler(429)
+def _rate_limited(_exc: HTTPException) -> tuple[Response, int]:
+    """Over a rate limit (:mod:`kassa.ratelimits`): ``request.rate_limited`` with
+    ``Retry-After`` in seconds. Registered for the status itself, so that a host app's own
+    429 handler does not answer Kassa's API."""
+    if g.get("kassa_locale") is None:  # refused before the blueprint chose the locale
+        choose_locale()
+    response, status = error_response("request.rate_limited", 429, "too many requests; try "
+                                      "again after the seconds in Retry-After")
+    response.headers["Retry-After"] = str(retry_after_seconds())
+    return response, status
+
+
+@api.before_request
+def _check_path_parameters() -> None:
+    # Before anything reads them: a NUL or a line break in an id is refused, not looked up.
+    if request.endpoint == f"{api.name}._unrouted":
+        return
+    for name, value in (request.view_args or {}).items():
+        refuse_control_characters(value, name)
+        if isinstance(value, str) and len(value) > MAX_PATH_PARAMETER:
+            raise KassaHTTPError("request.field", f"{name} must be at most "
+                                 f"{MAX_PATH_PARAMETER} characters", status=400, field=name)
+
+
 @api.before_request
 def _limit_body() -> None:
     request.max_content_length = MAX_BODY_BYTES
+
+
+@api.before_request
+def _limit_json_depth() -> None:
+    # Before anything parses the body: Python's parser recurses once per level, and a body of
+    # 256 KiB of brackets would exhaust the stack (a 500) instead of being refused.
+    if request.method in ("POST", "PUT", "PATCH") and json_depth_exceeds(
+            request.get_data(cache=True), MAX_JSON_DEPTH):
+        raise KassaHTTPError("request.json", f"the JSON body is nested deeper than "
+                             f"{MAX_JSON_DEPTH} levels", status=400)
+
+
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def json_depth_exceeds(body: bytes, limit: int) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than ``limit`` levels.
+
+    Reads the text without parsing it (strings are skipped, so brackets inside them do not
+    count) and stops at the first level too deep; a malformed text is left to the parser.
+    """
+    depth = 0
+    for byte in _JSON_STRING.sub(b"", body).translate(None, _BRACKETS):
+        depth += 1 if byte in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+# After the body limit: the key's request digest reads the body.
+api.before_request(idempotency.start)
+api.after_request(idempotency.finish)
 
 
 #: Methods a client may try on an API address; the answer names those the address takes.
@@ -298,9 +386,10 @@ def confirm_session(session_id: str) -> Response:
     offer_id = _text_field(data, "offer_id")
     channel = _text_field(data, "channel") if "channel" in data else None
     personal_id = data.get("personal_id")
-    if personal_id is not None and not isinstance(personal_id, str):
-        raise KassaHTTPError("request.field", "personal_id must be text", status=400,
-                             field="personal_id")
+    refuse_control_characters(personal_id, "personal_id")
+    if personal_id is not None and (not isinstance(personal_id, str) or len(personal_id) > 40):
+        raise KassaHTTPError("request.field", "personal_id must be text of at most 40 "
+                             "characters", status=400, field="personal_id")
     state = get_state()
     now, today = clock.now()
     with transaction() as db:
@@ -319,8 +408,9 @@ def confirm_session(session_id: str) -> Response:
         body = checkout_session_json(cs)
         body["order_reference"] = result.order.external_id
         body["return_url"] = cs.return_url
-    if result.invoices:
-        deliver_now(state, now=now)
+        issued = [invoice.id for invoice in result.invoices]
+    # This order's invoice e-mail only: the rest of the outbox waits for the worker.
+    deliver_now(state, now=now, invoice_ids=issued)
     response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -352,7 +442,9 @@ def fulfil(external_id: str) -> Response:
             "order_reference": external_id,
             "invoices": [invoice_json(invoice, state.config) for invoice in invoices],
         }
-    deliver_now(state, now=_now)
+        issued = [invoice.id for invoice in invoices]
+    # The storefront's call waits for this order's invoice e-mail only, as confirmation does.
+    deliver_now(state, now=_now, invoice_ids=issued)
     return jsonify(body)
 
 
@@ -379,7 +471,8 @@ def get_invoice(number: str) -> Response:
 def openapi_json() -> Response:
     """The OpenAPI 3.1 document of this API."""
     server = url_for(".openapi_json").rsplit("/", 1)[0]
-    response = jsonify(openapi_document(server))
+    limits = get_state().config.max_order_amount
+    response = jsonify(openapi_document(server, max(limits.values())))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -396,6 +489,7 @@ def _json_body() -> dict[str, Any]:
 
 def _text_field(data: Mapping[str, Any], name: str) -> str:
     value = data.get(name)
+    refuse_control_characters(value, name)
     if not isinstance(value, str) or not value or len(value) > 100:
         raise KassaHTTPError("request.field", f"{name} must be text", status=400, field=name)
     return value
@@ -412,14 +506,13 @@ def _own_session(session_id: str) -> Any:
 
 def _hosted_url(session_id: str) -> str:
     try:
-        return url_for("kassa_checkout.hosted", session_id=session_id, _external=True)
+        return public_url_for("kassa_checkout.hosted", session_id=session_id)
     except BuildError:  # the hosted page is not mounted (yet): its documented address
-        return (
-            f"{request.url_root.rstrip('/')}{get_state().config.url_prefix}/checkout/{session_id}"
-        )
+        config = get_state().config
+        return f"{config.public_url}{config.url_prefix}/checkout/{session_id}"
 
 
 def _base_url() -> str:
-    """The app's root URL, which links in e-mails are built on."""
-    return request.url_root.rstrip("/")
+    """The shop's root URL, which links in e-mails are built on: KASSA_PUBLIC_URL."""
+    return get_state().config.public_url
 

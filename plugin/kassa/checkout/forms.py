@@ -10,10 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, StringField
+from wtforms import BooleanField, Field, Form, RadioField, StringField
 from wtforms.validators import InputRequired, StopValidation
 
 from ..i18n import lazy_gettext
+from ..services.checkout import CONTROL_CHARACTERS
+
+
+def no_control_characters(form: Form, field: Field) -> None:
+    """Refuse a value with a line break, NUL or another control character, as the JSON API
+    does (400 ``request.field``), with a message the shopper can act on."""
+    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+        raise StopValidation(str(lazy_gettext(
+            "This field contains characters we cannot accept, such as line breaks. Please "
+            "check it and try again.")))
+
 
 
 class CheckoutForm(FlaskForm):
@@ -23,17 +34,20 @@ class CheckoutForm(FlaskForm):
     #: preselecting a credit option.
     offer = RadioField(
         validate_choice=False,
-        validators=[InputRequired(lazy_gettext("Please choose how you would like to pay."))],
+        validators=[InputRequired(lazy_gettext("Please choose how you would like to pay.")),
+                    no_control_characters],
     )
     #: How the invoice is delivered; one of ``KASSA_CHANNELS``.
     channel = RadioField(
         validate_choice=False,
         validators=[
-            InputRequired(lazy_gettext("Please choose how you would like to receive the invoice."))
+            InputRequired(lazy_gettext("Please choose how you would like to receive the invoice.")),
+            no_control_characters,
         ],
     )
     #: Typed identity number; ignored where strong identification applies.
-    personal_id = StringField(filters=[lambda value: value.strip() if value else value])
+    personal_id = StringField(filters=[lambda value: value.strip() if value else value],
+                              validators=[no_control_characters])
     #: The credit consent checkbox.
     consent = BooleanField(
         validators=[InputRequired(lazy_gettext("Please accept the credit terms to continue."))]

@@ -9,6 +9,8 @@ its decision, and a refused confirmation changes nothing in the database.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import UTC, date, datetime
 from typing import Any
@@ -25,7 +27,7 @@ from ..errors import KassaHTTPError
 from ..i18n import gettext as _
 from ..i18n import normalize_locale
 from ..notify.outbox import deliver_now
-from ..pages import page_blueprint
+from ..pages import page_blueprint, public_url_for
 from ..services.checkout import (
     confirm_checkout,
     find_checkout_session,
@@ -39,12 +41,19 @@ from ..state import get_state, request_session, transaction
 from .forms import IDENTIFICATION_MESSAGES, CheckoutForm, error_placement
 from .identity_provider import IdentificationError, IdentityProvider, OidcIdentityProvider
 
-checkout = page_blueprint("kassa_checkout", __name__)
+# Shops listed in KASSA_FRAME_ANCESTORS may embed these pages; the options page is public.
+checkout = page_blueprint("kassa_checkout", __name__, framable=True,
+                          public=("payment_options",))
 
 #: Flask-session key of the identification in progress (state, nonce, checkout, choices).
 _PENDING_KEY = "kassa_identification"
 #: Flask-session key of the choices a shopper made before leaving to identify.
 _CHOICES_KEY = "kassa_checkout_choices"
+#: This browser's random id (its digest is kept with a bank-ID sign-in made in it).
+_BROWSER_KEY = "kassa_browser"
+#: The checkout sessions this browser completed (the newest few): its thank-you pages.
+_COMPLETED_KEY = "kassa_completed"
+_COMPLETED_KEPT = 5
 #: Where a host app may put its own :class:`IdentityProvider`.
 IDENTITY_PROVIDER_KEY = "kassa_identity_provider"
 
@@ -104,10 +113,13 @@ def hosted(session_id: str) -> Any:
         return _closed(cs)
     if not valid:
         return _page(cs, form, form.field_errors(), 422)
+    if strong and not _verified_here(cs):  # signed in in another browser, or not at all
+        field, message = error_placement("checkout.identification_required")
+        return _page(cs, form, {field or "notice": message}, 422)
     now, today = _clock()
     try:
         with transaction() as db:
-            confirm_checkout(
+            result = confirm_checkout(
                 db,
                 state,
                 cs,
@@ -117,8 +129,9 @@ def hosted(session_id: str) -> Any:
                 consent=bool(form.consent.data),
                 today=today,
                 now=now,
-                base_url=request.url_root.rstrip("/"),
+                base_url=get_state().config.public_url,
             )
+            issued = [invoice.id for invoice in result.invoices]
     except KassaHTTPError as exc:
         cs = _reload(session_id)
         if exc.code in ("checkout.expired", "checkout.cancelled"):
@@ -128,18 +141,28 @@ def hosted(session_id: str) -> Any:
         return _page(cs, form, errors, 422, declined=exc.code == "checkout.declined")
     session.pop(_PENDING_KEY, None)
     session.pop(_CHOICES_KEY, None)
-    deliver_now(state, now=now)  # the invoice e-mail, while the shopper is still here
+    _remember_completed(cs.id)
+    # This order's invoice e-mail, while the shopper is still here; nothing else (hooks, SMS,
+    # hand-overs wait for the outbox worker, so no slow receiver holds up this page).
+    deliver_now(state, now=now, invoice_ids=issued)
     return _after_confirmation(_reload(session_id))
 
 
 @checkout.get("/<session_id>/done")
 def done(session_id: str) -> Any:
-    """The thank-you page: what was bought and where to find the invoice."""
+    """The thank-you page: what was bought and where to find the invoice, to the browser that
+    completed the checkout; anyone else with the address gets the thanks without personal
+    data (no name, amounts or invoice links)."""
     cs = _open_session(session_id, allow_completed=True)
     if not isinstance(cs, CheckoutSession):
         return cs
     if cs.status != "completed":
         return _closed(cs) if cs.status != "open" else redirect(_hosted_url(cs))
+    shop_url = (_with_params(cs.return_url, kassa_session=cs.id, status="completed")
+                if cs.return_url else None)
+    if cs.id not in session.get(_COMPLETED_KEY, ()):
+        return render_template("kassa/checkout/done.html", cs=cs, agreement=None, invoices=[],
+                               links={}, shop_url=shop_url, private=False)
     agreement = request_session().scalar(select(Agreement).where(Agreement.order_id == cs.order_id))
     invoices = sorted(agreement.invoices, key=lambda i: i.due_date) if agreement else []
     links = {invoice.id: _invoice_link(invoice.id) for invoice in invoices}
@@ -149,9 +172,8 @@ def done(session_id: str) -> Any:
         agreement=agreement,
         invoices=invoices,
         links=links,
-        shop_url=_with_params(cs.return_url, kassa_session=cs.id, status="completed")
-        if cs.return_url
-        else None,
+        shop_url=shop_url,
+        private=True,
     )
 
 
@@ -160,24 +182,23 @@ def done(session_id: str) -> Any:
 
 @checkout.route("/<session_id>/identify", methods=["GET", "POST"])
 def identify(session_id: str) -> Any:
-    """Send the shopper to the identity broker. A POST from the hosted form (CSRF-checked)
-    also keeps the offer and channel chosen so far, so they are still chosen on return."""
+    """Send the shopper to the identity broker: only from the hosted form's CSRF-checked POST,
+    in this browser's session (a GET, e.g. a link someone else sent, only shows the page).
+    The offer and channel chosen so far are kept, so they are still chosen on return."""
     cs = _open_session(session_id)
     if not isinstance(cs, CheckoutSession):
         return cs
-    if cs.status != "open" or not _needs_strong_auth(cs):
+    if cs.status != "open" or not _needs_strong_auth(cs) or request.method != "POST":
         return redirect(_hosted_url(cs))
-    choices: dict[str, str] = {}
-    if request.method == "POST":
-        form = CheckoutForm(needs_typed_identity=False)
-        form.validate_on_submit()
-        if form.csrf_failed:
-            return _stale_form(cs)
-        choices = {
-            name: value
-            for name, value in (("offer", form.offer.data), ("channel", form.channel.data))
-            if value
-        }
+    form = CheckoutForm(needs_typed_identity=False)
+    form.validate_on_submit()
+    if form.csrf_failed:
+        return _stale_form(cs)
+    choices = {
+        name: value
+        for name, value in (("offer", form.offer.data), ("channel", form.channel.data))
+        if value
+    }
     provider = _identity_provider()
     if provider is None:
         return redirect(_hosted_url(cs, identification="unavailable"))
@@ -240,7 +261,8 @@ def identified() -> Any:
         )
         with transaction() as db:
             record_verified_identity(
-                db, get_state(), cs, personal_id=identity.personal_id, name=identity.name
+                db, get_state(), cs, personal_id=identity.personal_id, name=identity.name,
+                browser=_browser(),
             )
     except IdentificationError as exc:
         outcome = {"identification.denied": "denied", "identification.claim": "invalid"}.get(
@@ -310,7 +332,7 @@ def _hosted_url(cs: CheckoutSession, *, lang: str | None = None, **args: str) ->
 
 
 def _callback_url() -> str:
-    return url_for(".identified", _external=True)
+    return public_url_for(".identified")
 
 
 def _needs_strong_auth(cs: CheckoutSession) -> bool:
@@ -377,7 +399,7 @@ def _page(
         installment_offers=[o for o in offers if o.method != "invoice"],
         channels=_usable_channels(cs),
         strong_auth=strong,
-        verified=cs.verified_identity if strong else None,
+        verified=cs.verified_identity if strong and _verified_here(cs) else None,
         form_action=_hosted_url(cs),
         identify_url=url_for(".identify", session_id=cs.id, **_lang_arg()),
     ), status
@@ -449,3 +471,21 @@ def _invoice_link(invoice_id: int) -> str | None:
         )
     except BuildError:
         return None
+
+
+def _browser() -> str:
+    """The digest of this browser's random id, kept in its signed session cookie."""
+    if _BROWSER_KEY not in session:
+        session[_BROWSER_KEY] = secrets.token_urlsafe(24)
+    return hashlib.sha256(str(session[_BROWSER_KEY]).encode()).hexdigest()
+
+
+def _verified_here(cs: CheckoutSession) -> bool:
+    """Whether the session's bank-ID sign-in was made in this browser."""
+    browser = (cs.verified_identity or {}).get("browser")
+    return isinstance(browser, str) and hmac.compare_digest(browser, _browser())
+
+
+def _remember_completed(session_id: str) -> None:
+    completed = [s for s in session.get(_COMPLETED_KEY, ()) if s != session_id]
+    session[_COMPLETED_KEY] = [*completed, session_id][-_COMPLETED_KEPT:]

@@ -187,6 +187,10 @@ class Invoice(Base):
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    #: When the invoice was settled (paid in full): its links expire a while after.
+    closed_at: Mapped[datetime | None] = mapped_column()
+    #: Links made before this moment no longer open the invoice (staff revoked them).
+    links_revoked_at: Mapped[datetime | None] = mapped_column()
     #: Who is billed, as at issue: name, e-mail, phone, street, postal_code, city. The
     #: invoice's documents show this, whatever later happens to the customer record.
     billed_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -275,6 +279,39 @@ class ProcessedWebhook(Base):
     provider: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(255))
     processed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KeyCheck(Base):
+    """A value encrypted with the key in force, to tell at start-up whether the configured
+    ``KASSA_ENCRYPTION_KEY`` is the one this database was encrypted with."""
+
+    __tablename__ = "kassa_key_checks"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class IdempotencyKey(Base):
+    """A storefront API POST sent with an ``Idempotency-Key``, and the answer it got.
+
+    The same key with the same request replays the answer; with another request it is
+    refused. ``status`` is None while the first request is still running.
+    """
+
+    __tablename__ = "kassa_idempotency_keys"
+    __table_args__ = (UniqueConstraint("principal", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the credential the request came with (API key or client secret), hex: a key
+    #: belongs to one caller.
+    principal: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    #: SHA-256 of method, path, query and body, hex.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    body: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class StaffUser(Base):

@@ -1,7 +1,10 @@
 """The outbox worker: delivers queued messages, retries failures, gives up after a limit.
 
 A change that must tell someone (an invoice issued) writes an :class:`OutboxMessage` in its
-own transaction; :func:`deliver_pending` sends what is due, later or right away. The rules:
+own transaction; :func:`deliver_pending` (the worker, ``flask kassa deliver``) sends what is
+due. A request sends at most the shopper's own invoice e-mail right away
+(:func:`deliver_now`), never anything else: a hook, SMS provider or hand-over service that
+is slow or never answers must not keep anyone waiting on a page. The rules:
 
 - A message is *claimed* before it is sent: on PostgreSQL the candidate rows are read with
   ``FOR UPDATE SKIP LOCKED`` and, on every database, a conditional update moves their
@@ -37,12 +40,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from flask import has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from ..db.bulk import insert_or_ignore
@@ -58,6 +61,7 @@ __all__ = [
     "DeliveryReport",
     "PermanentDeliveryError",
     "Sender",
+    "deliver_now",
     "deliver_pending",
     "register_sender",
     "resend",
@@ -125,9 +129,7 @@ def deliver_pending(state: KassaState, *, now: datetime, limit: int = 100,
     Never raises for a failed delivery: the failure is recorded on the message. Needs the
     app context (invoice links are signed with the app's secret key).
     """
-    if not has_app_context():
-        raise RuntimeError("deliver_pending needs the Flask app context: "
-                           "call it inside `with app.app_context():`")
+    _need_app_context("deliver_pending")
     budget = _Budget(limit)
     if workers <= 1:
         return _deliver_claimed(state, _utc(now), budget)
@@ -162,11 +164,19 @@ class _Budget:
             self._left += count
 
 
-def _deliver_claimed(state: KassaState, now: datetime, budget: _Budget) -> DeliveryReport:
-    """Claim and deliver messages until none is due or ``budget`` is spent."""
+def _need_app_context(caller: str) -> None:
+    if not has_app_context():
+        raise RuntimeError(f"{caller} needs the Flask app context: "
+                           "call it inside `with app.app_context():`")
+
+
+def _deliver_claimed(state: KassaState, now: datetime, budget: _Budget,
+                     scope: Sequence[ColumnElement[bool]] = ()) -> DeliveryReport:
+    """Claim and deliver messages (only those matching every condition in ``scope``) until
+    none is due or ``budget`` is spent."""
     counts = {"sent": 0, "failed": 0, "dead": 0}
     while reserved := budget.take(CLAIM_BATCH):
-        claimed = _claim(state, now, reserved)
+        claimed = _claim(state, now, reserved, scope)
         budget.give_back(reserved - len(claimed))
         if not claimed:
             break
@@ -181,14 +191,16 @@ def _deliver_claimed(state: KassaState, now: datetime, budget: _Budget) -> Deliv
     return DeliveryReport(**counts)
 
 
-def _claim(state: KassaState, now: datetime, count: int = 1) -> list[int]:
-    """Take up to ``count`` of the oldest due messages for this worker, oldest first; an
-    empty list when none is left."""
+def _claim(state: KassaState, now: datetime, count: int = 1,
+           scope: Sequence[ColumnElement[bool]] = ()) -> list[int]:
+    """Take up to ``count`` of the oldest due messages (matching ``scope``) for this worker,
+    oldest first; an empty list when none is left."""
     for _ in range(5):  # another worker may win the race for the rows; take the next ones
         with state.db.session() as session:
             candidates = list(session.scalars(
                 select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+                       *scope)
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(count)
                 .with_for_update(skip_locked=True)
@@ -349,12 +361,36 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def deliver_now(state: KassaState, *, now: datetime, limit: int = 20) -> DeliveryReport | None:
-    """Right after a commit that queued messages (an issued invoice): try to deliver them
-    at once, so the shopper gets the e-mail while still at the shop. Best effort: what fails
-    stays in the outbox for the worker (``flask kassa deliver``); this never raises."""
+def deliver_now(state: KassaState, *, now: datetime,
+                invoice_ids: Iterable[int]) -> DeliveryReport | None:
+    """Right after the commit that issued the invoices ``invoice_ids`` (a confirmed checkout,
+    a fulfilled order): deliver their invoice e-mails at once, so the shopper gets the e-mail
+    while still at the shop.
+
+    Only those: kind ``invoice`` on channel ``email`` for these invoices, pending and due.
+    Nothing else in the outbox is touched, whatever is waiting there: an invoice by SMS or
+    letter, a hook to the merchant's team, another order's mail. Their receivers may be slow
+    or never answer (each may take :data:`kassa.notify.http.DEFAULT_TIMEOUT` seconds to
+    connect and as long again to answer), and the shopper would wait for all of them; the
+    outbox worker (``flask kassa deliver``) sends them. Best effort: what fails stays in the
+    outbox for the worker; this never raises. Needs the app context.
+
+    ``now`` is the request's moment (UTC); the e-mails count as due at the later of it and
+    the clock's time now, since the request read ``now`` before it queued them.
+    """
+    wanted = sorted(set(invoice_ids))
+    if not wanted:
+        return DeliveryReport()
+    scope = (OutboxMessage.invoice_id.in_(wanted), OutboxMessage.kind == "invoice",
+             OutboxMessage.channel == "email")
+    # A message is due from the moment it was queued (next_attempt_at), which comes after
+    # the request read ``now``. One a worker has claimed (or one waiting to be retried) lies
+    # further ahead and is still left alone.
+    moment = max(_utc(now), datetime.now(UTC))
     try:
-        return deliver_pending(state, now=now, limit=limit)
+        _need_app_context("deliver_now")
+        # One invoice e-mail per invoice at most (instalments after the first have none).
+        return _deliver_claimed(state, moment, _Budget(len(wanted)), scope)
     except Exception:  # the database is busy or down: the worker delivers later
         logger.exception("immediate delivery failed; the outbox worker will retry")
         return None

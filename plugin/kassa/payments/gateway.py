@@ -3,7 +3,9 @@
 Every call goes through the app's own :class:`stripe.StripeClient` (``KassaState.stripe``);
 nothing sets ``stripe.api_key``. A Stripe that cannot be reached, refuses the key or answers
 with an error becomes :class:`PaymentUnavailable` (``payments.unavailable``), which the pages
-turn into a kind message with the bank transfer details.
+turn into a kind message with the bank transfer details. Its ``unreachable`` flag tells the
+webhook whether Stripe said nothing (no connection, a timeout, a 5xx) or refused the request;
+an intent Stripe says it does not have is :class:`IntentMissing`.
 
 **Attempts and idempotency.** Attempt ``n`` of invoice ``i`` creates its intent with the
 idempotency key ``kassa-invoice-{i}-attempt-{n}``, and the :class:`PaymentAttempt` row is
@@ -51,6 +53,7 @@ from ..state import KassaState
 
 __all__ = [
     "CardDeclined",
+    "IntentMissing",
     "OPEN_INTENT_STATUSES",
     "PaymentUnavailable",
     "UNFINISHED_STATUSES",
@@ -83,6 +86,25 @@ class PaymentUnavailable(KassaError):
     error). Nothing was written that would block a later try."""
 
     code = "payments.unavailable"
+
+    def __init__(self, message: str, *, unreachable: bool = False, code: str | None = None,
+                 **params: Any) -> None:
+        super().__init__(message, code=code, **params)
+        #: True when Stripe's answer is unknown: no connection, a timeout or an error on
+        #: Stripe's side (5xx). False when Stripe refused the request (a 4xx: the key, a
+        #: permission, the rate limit) or Kassa has no key to ask with.
+        self.unreachable = unreachable
+
+
+class IntentMissing(PaymentUnavailable):
+    """Stripe answered that the PaymentIntent does not exist (HTTP 404, ``resource_missing``).
+
+    A :class:`PaymentUnavailable` to the pages, which show the bank details as for any Stripe
+    trouble; the webhook tells it apart, since an event about an intent Stripe does not have
+    must book nothing.
+    """
+
+    code = "payments.intent_missing"
 
 
 class CardDeclined(KassaError):
@@ -249,10 +271,21 @@ def create_payment_intent(state: KassaState, db: Session, invoice: Invoice) -> P
 def retrieve_intent(state: KassaState, intent_id: str) -> Any:
     """The PaymentIntent as Stripe has it now.
 
-    :raises PaymentUnavailable: Stripe cannot be asked.
+    :raises IntentMissing: Stripe says it has no intent ``intent_id`` (HTTP 404).
+    :raises PaymentUnavailable: Stripe cannot be asked; ``unreachable`` says whether it could
+        not be reached at all (network, timeout, 5xx) or refused the request.
     """
     client = _client(state)
-    return _call(lambda: client.v1.payment_intents.retrieve(intent_id))
+    try:
+        return client.v1.payment_intents.retrieve(intent_id)
+    except stripe.InvalidRequestError as exc:
+        if exc.http_status == 404:
+            raise IntentMissing(
+                f"Stripe has no PaymentIntent {intent_id}.", intent=intent_id
+            ) from exc
+        raise _unavailable(exc) from exc
+    except stripe.StripeError as exc:
+        raise _unavailable(exc) from exc
 
 
 def invoice_for_intent(db: Session, intent: Any) -> Invoice | None:
@@ -373,8 +406,12 @@ def _unavailable(exc: stripe.StripeError) -> PaymentUnavailable:
     logger.warning(
         "Stripe request failed: %s: %s", type(exc).__name__, exc.user_message or "no message"
     )
+    # No answer, or Stripe's own failure: what Stripe would have said is unknown.
+    unreachable = isinstance(exc, stripe.APIConnectionError) or (exc.http_status or 0) >= 500
     return PaymentUnavailable(
-        f"Stripe cannot be used right now ({type(exc).__name__}).", reason=type(exc).__name__
+        f"Stripe cannot be used right now ({type(exc).__name__}).",
+        unreachable=unreachable,
+        reason=type(exc).__name__,
     )
 
 

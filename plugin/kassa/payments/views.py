@@ -34,10 +34,8 @@ from flask.blueprints import BlueprintSetupState
 
 from ..db.models import Invoice
 from ..i18n import gettext as _
-from ..i18n import normalize_locale
 from ..invoicing import payment_details
-from ..pages import page_blueprint
-from ..services.links import invoice_id_from_token
+from ..pages import closed_link_page, invoice_for_link, load_stripe_js, page_blueprint
 from ..services.payments import PaymentError
 from ..state import get_state, request_session, transaction
 from .gateway import (
@@ -49,7 +47,9 @@ from .gateway import (
 )
 from .webhooks import WebhookSignatureError, process_stripe_event, verify_stripe_event
 
-payments = page_blueprint("kassa_payments", __name__)
+# The token in the URL is the key to the page: page_blueprint keeps it out of caches,
+# referrers and search indexes. Shops in KASSA_FRAME_ANCESTORS may frame the pay pages.
+payments = page_blueprint("kassa_payments", __name__, framable=True)
 
 #: Invoice statuses in which nothing can be paid any more.
 _CLOSED = ("cancelled", "credited")
@@ -57,19 +57,10 @@ _CLOSED = ("cancelled", "credited")
 _DONE_CHECKS = 24
 
 
-@payments.after_request
-def _private(response: Response) -> Response:
-    # The token in the URL is the key to the page: keep it out of caches, referrers, indexes.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 @payments.get("/<token>")
 def pay(token: str) -> Any:
     """The "pay now" page of one invoice."""
-    invoice = _invoice_for(token)
+    invoice = invoice_for_link(token)
     if invoice is None:
         return _not_found()
     state = get_state()
@@ -97,7 +88,7 @@ def pay(token: str) -> Any:
 @payments.get("/<token>/done")
 def done(token: str) -> Any:
     """Where the shopper lands after paying: paid, or being confirmed."""
-    invoice = _invoice_for(token)
+    invoice = invoice_for_link(token)
     if invoice is None:
         return _not_found()
     if _is_paid(invoice):
@@ -115,7 +106,7 @@ def done(token: str) -> Any:
 def confirm(token: str) -> Any:
     """Stand-in Stripe only: pay the open attempt with a card token made by the fake
     Stripe.js; answers ``{status, client_secret, done_url}`` or ``{code, message}``."""
-    invoice = _invoice_for(token)
+    invoice = invoice_for_link(token)
     state = get_state()
     if invoice is None or not uses_stand_in(state.config):
         return _error("payments.not_found", _("We could not find this invoice."), 404)
@@ -158,7 +149,18 @@ def stripe_webhook() -> Any:
         )
     except WebhookSignatureError as exc:
         return _error(exc.code, exc.message, 400)
-    outcome = process_stripe_event(state, event)
+    try:
+        outcome = process_stripe_event(state, event)
+    except PaymentUnavailable as exc:
+        # Stripe refused to let Kassa re-read the payment (the key, a permission, the rate
+        # limit): nothing was written. Any non-2xx makes Stripe send the event again later.
+        return _error(
+            exc.code, f"{exc.message} The event was not processed; Stripe sends it again.", 503
+        )
+    # Every outcome is 200, "missing" too (Stripe says the event's PaymentIntent does not
+    # exist, so nothing was booked): Stripe retries any other status for days, and asking it
+    # again about an intent it does not have gets the same answer. A 4xx would only fill the
+    # endpoint's failure log in Stripe's dashboard and could get the endpoint switched off.
     return jsonify(outcome.as_json())
 
 
@@ -185,16 +187,6 @@ def _exempt_before_csrf_check() -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _invoice_for(token: str) -> Invoice | None:
-    """The invoice of a valid token; the page speaks the customer's language unless
-    ``?lang=`` chose one."""
-    invoice_id = invoice_id_from_token(token)
-    invoice = request_session().get(Invoice, invoice_id) if invoice_id is not None else None
-    if invoice is not None and not normalize_locale(request.args.get("lang")):
-        g.kassa_locale = normalize_locale(invoice.customer.locale) or g.kassa_locale
-    return invoice
 
 
 def _payable(invoice: Invoice) -> bool:
@@ -224,6 +216,8 @@ def _page(
     ``unavailable``, ``paid``, ``nothing`` or ``confirming``."""
     state = get_state()
     config = state.config
+    if shown == "form":  # the card form, the one page that loads Stripe.js
+        load_stripe_js()
     account_url = (
         url_for("kassa_account.invoice_page", token=token, lang=g.kassa_locale)
         if "kassa_account.invoice_page" in current_app.view_functions
@@ -248,7 +242,7 @@ def _page(
 
 
 def _not_found() -> Any:
-    return render_template("kassa/account/not_found.html"), 404
+    return closed_link_page() or (render_template("kassa/account/not_found.html"), 404)
 
 
 def _error(code: str, message: str, status: int) -> Any:

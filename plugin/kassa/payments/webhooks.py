@@ -2,13 +2,23 @@
 
 :func:`verify_stripe_event` checks the ``Stripe-Signature`` header over the raw request
 body (HMAC-SHA256 keyed with the ``whsec_...`` secret as written; any matching ``v1``
-passes; a timestamp more than 300 s old is refused). :func:`process_stripe_event` then
-handles a verified event exactly once: the :class:`ProcessedWebhook` row that marks the
-event id as seen is inserted in the same transaction as the booking it causes, so a
-redelivered or concurrent duplicate changes nothing.
+passes; a timestamp more than 300 s old, or more than 300 s ahead of this server's clock,
+is refused). :func:`process_stripe_event` then handles a verified event exactly once: the
+:class:`ProcessedWebhook` row that marks the event id as seen is inserted in the same
+transaction as the booking it causes, so a redelivered or concurrent duplicate changes
+nothing.
 
 Events are hints: for ``payment_intent.*`` the intent is re-read from Stripe with Kassa's own
-key when Stripe can be reached (else the signed event's copy is used).
+key, and what Stripe answers decides:
+
+- the intent: it is used instead of the event's copy;
+- no such intent (404): nothing is booked or noted, and the event is not recorded as
+  processed (outcome ``missing``, answered 200, see :func:`process_stripe_event`);
+- no answer (no connection, a timeout, a 5xx on Stripe's side): the signed event's copy is
+  used, since the signature proves Stripe sent it;
+- a refusal (the key, a permission, the rate limit) or no key configured:
+  :class:`~kassa.payments.gateway.PaymentUnavailable` is raised, nothing is written, and
+  Stripe, answered 503, sends the event again later.
 
 - ``payment_intent.succeeded``: books ``amount_received`` on the intent's invoice through
   :func:`kassa.services.payments.record_payment` (idempotent on the intent id) and marks the
@@ -21,6 +31,7 @@ key when Stripe can be reached (else the signed event's copy is used).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -34,6 +45,8 @@ from ..db.models import InvoiceEvent, PaymentAttempt, ProcessedWebhook, utcnow
 from ..services.payments import PaymentError, claim_once
 from ..state import KassaState
 from .gateway import (
+    IntentMissing,
+    PaymentUnavailable,
     book_intent,
     intent_field,
     invoice_for_intent,
@@ -54,7 +67,8 @@ logger = logging.getLogger(__name__)
 
 #: ``ProcessedWebhook.provider`` of Stripe's events.
 PROVIDER = "stripe"
-#: How old a signed timestamp may be (Stripe's own default).
+#: How old a signed timestamp may be (Stripe's own default), and how far ahead of this
+#: server's clock.
 TOLERANCE_SECONDS = 300
 #: Event types Kassa acts on; others are acknowledged and ignored.
 HANDLED_EVENTS = ("payment_intent.succeeded", "payment_intent.payment_failed")
@@ -71,7 +85,8 @@ class WebhookOutcome:
     """What handling one event did."""
 
     #: ``processed``, ``duplicate`` (this event id was handled before), ``ignored`` (not an
-    #: event or an intent of Kassa's) or ``rejected`` (money that cannot be booked).
+    #: event or an intent of Kassa's), ``rejected`` (money that cannot be booked) or
+    #: ``missing`` (Stripe says the event's PaymentIntent does not exist; not recorded).
     status: str
     #: The event's id and type.
     event_id: str
@@ -95,12 +110,13 @@ class WebhookOutcome:
 
 def verify_stripe_event(payload: bytes, signature: str | None, secret: str) -> Any:
     """The event in ``payload`` (the raw request body) if ``signature`` (the
-    ``Stripe-Signature`` header) proves Stripe sent it within the last five minutes.
+    ``Stripe-Signature`` header) proves Stripe sent it, signed at most
+    :data:`TOLERANCE_SECONDS` before or after this server's clock says now.
 
     :raises WebhookSignatureError: anything else; the message says what failed.
     """
     try:
-        return stripe.Webhook.construct_event(
+        event = stripe.Webhook.construct_event(
             payload, signature, secret, tolerance=TOLERANCE_SECONDS
         )
     except stripe.SignatureVerificationError as exc:
@@ -109,12 +125,46 @@ def verify_stripe_event(payload: bytes, signature: str | None, secret: str) -> A
         ) from None
     except ValueError:  # not UTF-8 or not JSON, though correctly signed
         raise WebhookSignatureError("The webhook body is not a JSON event.") from None
+    # Stripe's check refuses only old timestamps. One far ahead would stay "fresh" until
+    # its time came, so a signed request captured now could be replayed for that long.
+    signed_at = _signed_at(signature or "")
+    clock = int(time.time())
+    if signed_at is None:  # construct_event read one; kept for a header it might not need
+        raise WebhookSignatureError("The Stripe-Signature header has no timestamp (t=).")
+    if signed_at > clock + TOLERANCE_SECONDS:
+        raise WebhookSignatureError(
+            f"The Stripe-Signature timestamp is {signed_at - clock} s ahead of this server's "
+            f"clock, more than the {TOLERANCE_SECONDS} s allowed: check the server's clock."
+        )
+    return event
+
+
+def _signed_at(signature: str) -> int | None:
+    """The timestamp of a ``Stripe-Signature`` header (Unix seconds), read as stripe-python
+    reads it (the first ``t=``), or None."""
+    for item in signature.split(","):
+        name, _, value = item.partition("=")
+        if name == "t":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
 
 
 def process_stripe_event(state: KassaState, event: Any) -> WebhookOutcome:
     """Handle a verified Stripe event once, in transactions of its own.
 
-    Raises only for errors worth a retry (the database is down): then nothing is
+    An event whose PaymentIntent Stripe says does not exist books nothing and is not
+    recorded as processed: outcome ``missing``. Nothing was done that a redelivery could
+    repeat, so there is nothing to guard against; and if the 404 came from a wrong key (an
+    account or mode other than the one that sent the event), a resend after the fix is
+    re-read afresh and books, instead of being taken for a duplicate.
+
+    :raises PaymentUnavailable: Stripe refused to re-read the intent (not a missing one) or
+        no key is configured; nothing is committed, and Stripe, answered 503, sends the
+        event again later.
+    Raises otherwise only for errors worth a retry (the database is down): then nothing is
     committed, Stripe gets a 5xx and sends the event again.
     """
     event_id = str(intent_field(event, "id"))
@@ -125,10 +175,21 @@ def process_stripe_event(state: KassaState, event: Any) -> WebhookOutcome:
 
     intent = intent_field(intent_field(event, "data"), "object")
     if event_type in HANDLED_EVENTS and intent_field(intent, "id"):
+        intent_id = str(intent_field(intent, "id"))
         try:  # re-read before writing anything: no transaction waits on the network
-            intent = retrieve_intent(state, str(intent_field(intent, "id")))
-        except KassaError:  # PaymentUnavailable: Stripe cannot be reached now
-            logger.info("Stripe event %s: intent not re-read, using the signed copy", event_id)
+            intent = retrieve_intent(state, intent_id)
+        except IntentMissing:
+            logger.warning(
+                "Stripe event %s (%s): Stripe has no PaymentIntent %s; nothing booked",
+                event_id,
+                event_type,
+                intent_id,
+            )
+            return WebhookOutcome("missing", event_id, event_type)
+        except PaymentUnavailable as exc:
+            if not exc.unreachable:
+                raise  # Stripe said no to Kassa's own request: the event waits for a retry
+            logger.info("Stripe event %s: Stripe not reachable, using the signed copy", event_id)
 
     with state.db.session() as db:
         if not claim_once(

@@ -39,6 +39,7 @@ from ..db.models import (
     OrderLine,
     as_utc,
 )
+from ..db.personal_ids import store_check_value
 from ..errors import KassaHTTPError
 from ..i18n import normalize_locale
 from ..signals import order_confirmed, send_after_commit
@@ -51,6 +52,14 @@ from .representation import agreement_of, offer_json
 #: Invoice statuses that still expect money.
 OPEN_STATUSES = ("open", "partly_paid", "overdue")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+#: C0 and C1 control characters (NUL, CR, LF, TAB, ESC...), DEL, the Unicode line and
+#: paragraph separators, and lone surrogates. None belongs in a name, an address, a URL or an
+#: id, and each can split a header, a log line or a letter, or break the database's encoding.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: Most units of one order line: far beyond any basket, far below what could overflow.
+MAX_QUANTITY = 100_000
+#: Longest return or cancel URL accepted.
+MAX_URL_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -82,8 +91,9 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
         raise KassaHTTPError("checkout.currency", f"{country} orders are in "
                              f"{COUNTRY_CURRENCY[country]}, not {currency!r}",
                              country=country, currency=currency)
-    reference = _text(order, "reference", 100)
-    lines = _lines(order.get("lines"), currency)
+    reference = _text(order, "reference", 100, "order.reference")
+    limit = config.max_order_amount[country]
+    lines = _lines(order.get("lines"), currency, limit)
     total = order.get("total")
     computed = sum(line.total.minor for line in lines)
     if isinstance(total, bool) or not isinstance(total, int) or total != computed:
@@ -92,14 +102,25 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
                              total=total, lines_total=computed)
     if total <= 0:
         raise KassaHTTPError("checkout.totals", "the order total must be positive")
+    if total > limit:
+        raise KassaHTTPError("checkout.amount_limit", f"the order total {total} is above "
+                             f"KASSA_MAX_ORDER_AMOUNT for {country} ({limit} minor units)",
+                             total=total)
     customer_data = {
-        "name": _text(customer, "name", 200),
+        "name": _text(customer, "name", 200, "customer.name"),
         "email": _email(customer.get("email")),
-        "phone": _optional_text(customer, "phone", 40),
-        "street": _optional_text(customer, "street", 200),
-        "postal_code": _optional_text(customer, "postal_code", 20),
-        "city": _optional_text(customer, "city", 100),
+        "phone": _optional_text(customer, "phone", 40, "customer.phone"),
+        "street": _optional_text(customer, "street", 200, "customer.street"),
+        "postal_code": _optional_text(customer, "postal_code", 20, "customer.postal_code"),
+        "city": _optional_text(customer, "city", 100, "customer.city"),
     }
+    locale = data.get("locale")
+    refuse_control_characters(locale, "locale")
+    if locale is not None and (not isinstance(locale, str) or len(locale) > 35):
+        raise KassaHTTPError("request.field", "locale must be a language tag such as 'sv'",
+                             field="locale")
+    return_url = _url(data.get("return_url"), "return_url")
+    cancel_url = _url(data.get("cancel_url"), "cancel_url")
     existing = db.scalar(select(CheckoutSession).where(
         CheckoutSession.storefront == storefront, CheckoutSession.external_id == reference))
     if existing is not None:
@@ -115,9 +136,9 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
                           "unit_price": li.unit_price.minor, "vat_rate": str(li.vat_rate)}
                          for li in lines]},
         customer=customer_data,
-        locale=normalize_locale(str(data.get("locale") or "")) or config.default_locale,
-        return_url=_url(data.get("return_url"), "return_url"),
-        cancel_url=_url(data.get("cancel_url"), "cancel_url"),
+        locale=normalize_locale(locale) or config.default_locale,
+        return_url=return_url,
+        cancel_url=cancel_url,
         expires_at=now + timedelta(minutes=config.session_ttl_minutes),
     )
     db.add(row)
@@ -126,7 +147,10 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
 
 
 def find_checkout_session(db: Session, session_id: str) -> CheckoutSession | None:
-    """The session with ``session_id``, or None."""
+    """The session with ``session_id``, or None; also for text no session id can be (a NUL,
+    which PostgreSQL refuses to even compare, or any other control character)."""
+    if CONTROL_CHARACTERS.search(session_id) or len(session_id) > 100:
+        return None
     return db.get(CheckoutSession, session_id)
 
 
@@ -148,11 +172,16 @@ def refresh_expiry(db: Session, cs: CheckoutSession, now: datetime) -> None:
 
 
 def record_verified_identity(db: Session, state: KassaState, cs: CheckoutSession, *,
-                             personal_id: str, name: str) -> None:
-    """Keep the identity an identity broker verified, encrypted, on the open session."""
+                             personal_id: str, name: str, browser: str | None = None) -> None:
+    """Keep the identity an identity broker verified, encrypted, on the open session.
+
+    ``browser`` is the digest of the browser that signed in: the hosted page uses the
+    identity only in that browser (someone who opens another person's checkout and signs in
+    there cannot attach their identity to it).
+    """
     person = _identity(cs.country, personal_id)
     cs.verified_identity = {"token": state.vault.seal(person), "name": name[:200],
-                            "masked": person.masked}
+                            "masked": person.masked, "browser": browser}
     db.flush()
 
 
@@ -210,8 +239,8 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
     age = person.age_on(today)
     if age < ADULT_AGE:  # the law's limit; a merchant's own decider cannot lower it
         raise KassaHTTPError("checkout.age", "the shopper must be 18 or older", age=age)
-    digest = state.vault.digest(person)
-    open_balance, overdue = _exposure(db, digest, today)
+    digests = state.vault.digests(person)
+    open_balance, overdue = _exposure(db, digests, today)
     decider = state.credit_decider or default_credit_decider
     decision = decider(CreditApplication(
         country=cs.country, currency=cs.currency, method=offer.method, offer_id=offer.id,
@@ -232,7 +261,7 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
         raise KassaHTTPError("checkout.conflict", "the session changed; please try again",
                              status=409)
 
-    customer = _store_customer(db, state, cs, person, digest)
+    customer = _store_customer(db, state, cs, person, digests)
     order = _store_order(db, cs, customer)
     agreement = Agreement(order=order, customer=customer, method=offer.method,
                           product_id=offer.id, locale=cs.locale,
@@ -331,20 +360,21 @@ def _identity(country: str, text: str) -> PersonalId:
         raise KassaHTTPError(f"checkout.{exc.code}", exc.message, country=country) from None
 
 
-def _exposure(db: Session, digest: str, today: date) -> tuple[int, int]:
+def _exposure(db: Session, digests: list[str], today: date) -> tuple[int, int]:
     """``(open balance in minor units, overdue invoices)`` of every customer record with this
-    identity number's digest: whoever typed the number, the credit check sees it all."""
+    identity number's digest (under any configured key): whoever typed the number, the credit
+    check sees it all."""
     rows = db.execute(select(
         func.coalesce(func.sum(Invoice.amount_minor + Invoice.fees_minor
                                + Invoice.interest_minor - Invoice.paid_minor), 0),
         func.count().filter(Invoice.due_date < today),
     ).join(Customer, Invoice.customer_id == Customer.id).where(
-        Customer.personal_id_digest == digest, Invoice.status.in_(OPEN_STATUSES))).one()
+        Customer.personal_id_digest.in_(digests), Invoice.status.in_(OPEN_STATUSES))).one()
     return int(rows[0]), int(rows[1])
 
 
 def _store_customer(db: Session, state: KassaState, cs: CheckoutSession, person: PersonalId,
-                    digest: str) -> Customer:
+                    digests: list[str]) -> Customer:
     """The customer record this purchase is billed to (the rule is in docs/identity.md).
 
     A number proven by strong identification names one person: that person's record is
@@ -360,12 +390,13 @@ def _store_customer(db: Session, state: KassaState, cs: CheckoutSession, person:
     customer = None
     if verified:
         customer = db.scalar(select(Customer).where(
-            Customer.personal_id_digest == digest, Customer.identity_verified.is_(True),
+            Customer.personal_id_digest.in_(digests), Customer.identity_verified.is_(True),
         ).order_by(Customer.id).limit(1))
     if customer is None:
         customer = Customer(country=cs.country, locale=cs.locale, name=details["name"],
                             email=details["email"], identity_verified=verified)
         state.vault.store(customer, person)
+        store_check_value(db, state.vault)
         db.add(customer)
     verified_name = (cs.verified_identity or {}).get("name") if verified else None
     customer.name = verified_name or details["name"]
@@ -394,7 +425,7 @@ def _store_order(db: Session, cs: CheckoutSession, customer: Customer) -> Order:
     return order
 
 
-def _lines(raw: Any, currency: str) -> list[LineValue]:
+def _lines(raw: Any, currency: str, max_unit_price: int | None = None) -> list[LineValue]:
     if not isinstance(raw, list) or not raw:
         raise KassaHTTPError("checkout.lines", "the order needs at least one line")
     lines = []
@@ -402,17 +433,25 @@ def _lines(raw: Any, currency: str) -> list[LineValue]:
         if not isinstance(item, Mapping):
             raise KassaHTTPError("checkout.lines", f"line {index + 1} must be an object")
         quantity, price = item.get("quantity"), item.get("unit_price")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+        if isinstance(quantity, bool) or not isinstance(quantity, int) \
+                or not 0 < quantity <= MAX_QUANTITY:
             raise KassaHTTPError("checkout.lines", f"line {index + 1}: quantity must be a "
-                                 "positive whole number",
+                                 f"whole number from 1 to {MAX_QUANTITY}",
                                  line=index + 1)
         if isinstance(price, bool) or not isinstance(price, int) or price < 0:
             raise KassaHTTPError("checkout.lines", f"line {index + 1}: unit_price must be a "
                                  "whole number of minor units",
                                  line=index + 1)
+        if max_unit_price is not None and price > max_unit_price:
+            raise KassaHTTPError("checkout.amount_limit", f"line {index + 1}: unit_price "
+                                 f"{price} is above KASSA_MAX_ORDER_AMOUNT ({max_unit_price} "
+                                 "minor units)", line=index + 1)
+        description = _text(item, "description", 300, f"order.lines[{index}].description")
         try:
+            if len(str(item.get("vat_rate"))) > 12:  # "25.5", not a thousand digits
+                raise ValueError("vat_rate must be a percent such as '25.5'")
             rate = Decimal(str(item.get("vat_rate")))
-            lines.append(LineValue(description=_text(item, "description", 300),
+            lines.append(LineValue(description=description,
                                    quantity=quantity, unit_price=Money(price, currency),
                                    vat_rate=rate))
         except (InvalidOperation, MoneyError, ValueError) as exc:
@@ -427,29 +466,47 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     return value
 
 
-def _text(data: Mapping[str, Any], name: str, limit: int) -> str:
+def refuse_control_characters(value: Any, field: str) -> None:
+    """Raise 400 ``request.field`` naming ``field`` if ``value`` is text with a control
+    character (:data:`CONTROL_CHARACTERS`); anything else passes to the caller's checks."""
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise KassaHTTPError("request.field", f"{field} must not contain control characters "
+                             "(line breaks, tabs, NUL and the like)", status=400, field=field)
+
+
+def _text(data: Mapping[str, Any], name: str, limit: int, field: str | None = None) -> str:
     value = data.get(name)
+    refuse_control_characters(value, field or name)
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise KassaHTTPError("request.field", f"{name} must be text of 1 to {limit} characters",
-                             field=name)
+        raise KassaHTTPError("request.field", f"{field or name} must be text of 1 to {limit} "
+                             "characters", field=field or name)
     return value.strip()
 
 
-def _optional_text(data: Mapping[str, Any], name: str, limit: int) -> str | None:
-    return _text(data, name, limit) if data.get(name) not in (None, "") else None
+def _optional_text(data: Mapping[str, Any], name: str, limit: int,
+                   field: str | None = None) -> str | None:
+    return _text(data, name, limit, field) if data.get(name) not in (None, "") else None
 
 
 def _email(value: Any) -> str:
+    refuse_control_characters(value, "customer.email")
     if not isinstance(value, str) or len(value) > 320 or not _EMAIL.match(value.strip()):
         raise KassaHTTPError("request.field", "customer.email must be an e-mail address",
-                             field="email")
+                             field="customer.email")
     return value.strip()
 
 
 def _url(value: Any, name: str) -> str:
-    parts = urlsplit(value) if isinstance(value, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise KassaHTTPError("request.field", f"{name} must be an http(s) URL", field=name)
+    # urlsplit drops tabs and line breaks without a word: look at the text as given first.
+    refuse_control_characters(value, name)
+    try:
+        parts = urlsplit(value) if isinstance(value, str) else None
+    except ValueError:  # an unbalanced [ in the host, a port that is not a number
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
+            or len(value) > MAX_URL_LENGTH:
+        raise KassaHTTPError("request.field", f"{name} must be an http(s) URL of at most "
+                             f"{MAX_URL_LENGTH} characters", field=name)
     return str(value)
 
 

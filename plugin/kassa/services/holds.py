@@ -17,6 +17,10 @@ from ..db.models import Invoice, InvoiceEvent, InvoiceHold
 #: Why reminders wait, and the trail entry each reason writes.
 HOLD_REASONS = {"disputed": "disputed", "plan": "plan_agreed", "extended": "extended"}
 _HOLDABLE = ("open", "partly_paid", "overdue")
+#: Furthest a hold's end or an extended due date may lie ahead of today, in days: a year,
+#: leap day included. A longer pause is a write-off or a new agreement, not a hold, and a
+#: date centuries ahead is a typing error (or worse: past 9999 the calendar overflows).
+MAX_HOLD_DAYS = 366
 
 
 class HoldError(KassaError, ValueError):
@@ -37,12 +41,19 @@ def place_hold(db: Session, invoice: Invoice, reason: str, *, today: date,
 
     ``until`` ends the hold on that day (None: until staff end it). An extension
     (``reason="extended"``) needs ``new_due_date``: the due date moves there and the hold
-    lasts until it.
+    lasts until it. Neither may lie more than :data:`MAX_HOLD_DAYS` days after ``today``
+    (``hold.too_long``).
     """
     if reason not in HOLD_REASONS:
         raise HoldError(f"unknown hold reason {reason!r}", code="hold.reason", reason=reason)
     if invoice.status not in _HOLDABLE:
         raise HoldError(f"invoice {invoice.number} is {invoice.status}", code="hold.status")
+    latest = today + timedelta(days=MAX_HOLD_DAYS)
+    for day in (until, new_due_date):
+        if day is not None and day > latest:
+            raise HoldError(f"{day.isoformat()} is more than {MAX_HOLD_DAYS} days ahead; a "
+                            f"hold ends, and a due date moves, by {latest.isoformat()} at the "
+                            "latest", code="hold.too_long", days=MAX_HOLD_DAYS)
     data: dict[str, object] = {"reason": reason}
     if reason == "extended":
         if new_due_date is None or new_due_date <= max(today, invoice.due_date):

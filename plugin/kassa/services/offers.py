@@ -20,7 +20,8 @@ def offers_for_amount(config: KassaConfig, amount: int, currency: str, country: 
 
     The invoice offer's due date assumes the fastest channel (e-mail); the invoice itself
     gets the due date of the channel the shopper chooses. Raises KassaHTTPError with code
-    ``offers.country``, ``offers.currency`` or ``offers.amount`` for input it cannot serve.
+    ``offers.country``, ``offers.currency``, ``offers.amount`` or ``offers.amount_limit``
+    (above KASSA_MAX_ORDER_AMOUNT) for input it cannot serve.
     """
     offers = remember(config, ("offers", amount, currency, country, today),
                       lambda: tuple(_compute_offers(config, amount, currency, country, today)))
@@ -57,6 +58,11 @@ def _compute_offers(config: KassaConfig, amount: int, currency: str, country: st
     if amount <= 0:
         raise KassaHTTPError("offers.amount", "the amount must be positive", status=400,
                              amount=amount)
+    limit = config.max_order_amount[country]
+    if amount > limit:
+        raise KassaHTTPError("offers.amount_limit", f"the amount {amount} is above "
+                             f"KASSA_MAX_ORDER_AMOUNT for {country} ({limit} minor units)",
+                             status=400, amount=amount)
     products = config.products[country]
     calendar = business_calendar(country)
     invoice_due = today

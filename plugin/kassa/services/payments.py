@@ -113,6 +113,8 @@ def record_payment(
     if balance <= 0:
         invoice.status = "paid"
         invoice.next_action_on = None  # nothing left for the reminder engine to do
+        if invoice.closed_at is None:
+            invoice.closed_at = utcnow()  # its links expire KASSA_LINK_DAYS_AFTER_CLOSE later
         kind = "paid"
         if balance < 0:
             data["surplus"] = -balance
