@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from kassa.api import clock, views
+from kassa.api import clock, errors, guards
 from kassa.db import CheckoutSession
 
 from .support import API, KEY, OTHER_KEY, bearer, confirm, count, create_session, order_payload
@@ -139,7 +139,7 @@ def test_error_messages_follow_the_request_language(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
-    real = views.ERROR_MESSAGES["auth.invalid_key"]
+    real = errors.ERROR_MESSAGES["auth.invalid_key"]
 
     class Recording:
         def __str__(self) -> str:
@@ -148,7 +148,7 @@ def test_error_messages_follow_the_request_language(
             seen.append(current_locale())
             return str(real)
 
-    monkeypatch.setitem(views.ERROR_MESSAGES, "auth.invalid_key", Recording())
+    monkeypatch.setitem(errors.ERROR_MESSAGES, "auth.invalid_key", Recording())
     client.post(f"{API}/checkout-sessions", json={}, headers={"Accept-Language": "sv-SE"})
     client.post(f"{API}/checkout-sessions?lang=fi", json={})
     assert seen == ["sv", "fi"]
@@ -156,7 +156,7 @@ def test_error_messages_follow_the_request_language(
 
 def test_oversized_body_is_413_and_writes_nothing(app: Flask, client: FlaskClient) -> None:
     payload = order_payload()
-    payload["padding"] = "x" * (views.MAX_BODY_BYTES + 1)
+    payload["padding"] = "x" * (guards.MAX_BODY_BYTES + 1)
     response = client.post(f"{API}/checkout-sessions", json=payload, headers=bearer(KEY))
     assert response.status_code == 413
     assert response.get_json()["code"] == "request.too_large"

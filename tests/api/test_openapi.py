@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
+from kassa.api.errors import ERROR_MESSAGES
 from kassa.api.openapi import DOCUMENT, ERROR_CODES
-from kassa.api.views import ERROR_MESSAGES, api
+from kassa.api.views import api
 
 from .support import API, API_KEYS, FI_ID, KEY, bearer, confirm, create_session
 

@@ -2,8 +2,8 @@
 
 Views are thin: JSON in, a call to :mod:`kassa.services.checkout` or
 :mod:`kassa.services.offers`, JSON out. Every refusal is ``{"code", "message"}`` with a
-fitting HTTP status; ``code`` is stable, ``message`` is in the request's language (``?lang=``
-or ``Accept-Language``). The document describing all of this is :mod:`kassa.api.openapi`.
+fitting HTTP status (:mod:`kassa.api.errors`); what every request passes first is in
+:mod:`kassa.api.guards`. The document describing all of this is :mod:`kassa.api.openapi`.
 """
 
 from __future__ import annotations
@@ -13,20 +13,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
 from ..db.models import Agreement, Invoice, Order
 from ..errors import KassaHTTPError
-from ..i18n import lazy_gettext
 from ..notify.outbox import deliver_now
 from ..pages import (
-    RATE_LIMITED_MESSAGE,
     choose_locale,
     public_url_for,
-    retry_after_seconds,
     secure_responses,
 )
 from ..services.checkout import (
@@ -42,7 +39,7 @@ from ..services.checkout import (
 from ..services.offers import offers_for_amount, remember
 from ..services.representation import checkout_session_json, invoice_json, offer_json
 from ..state import get_state, request_session, transaction
-from . import clock, cors, idempotency, review, support
+from . import clock, cors, errors, guards, idempotency, review, support
 from .auth import client_secret, current_storefront, storefront_required
 from .openapi import openapi_document
 
@@ -58,254 +55,24 @@ api.add_url_rule("/invoices/<number>/holds/end", view_func=support.end_invoice_h
                  methods=["POST"])
 api.add_url_rule("/payments/unmatched", view_func=review.payments_unmatched, methods=["GET"])
 
-#: Largest request body the API reads; an order with hundreds of lines stays far below it.
-MAX_BODY_BYTES = 256 * 1024
-#: Deepest nesting of arrays and objects a JSON body may have; an order needs four levels.
-MAX_JSON_DEPTH = 20
-#: Longest path parameter (a session id, an invoice number, an order reference).
-MAX_PATH_PARAMETER = 100
 # Any whole number: one above KASSA_MAX_ORDER_AMOUNT is refused by the offers service.
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,64}")
 
-#: The shopper- and developer-facing text of each error code, translated per request.
-#: ``%(name)s`` placeholders are filled from the error's parameters; a code missing here
-#: (or whose parameters do not fit) falls back to the service's English message.
-ERROR_MESSAGES: dict[str, Any] = {
-    "request.json": lazy_gettext("The request body must be a JSON object."),
-    "request.field": lazy_gettext("The field %(field)s is missing or not valid."),
-    "request.not_found": lazy_gettext("There is nothing at this address."),
-    "request.method": lazy_gettext("This address does not accept this request method."),
-    "request.too_large": lazy_gettext("The request body is too large."),
-    "request.invalid": lazy_gettext("The request is not valid."),
-    "request.idempotency_key": lazy_gettext(
-        "This Idempotency-Key was already used for a different request."),
-    "request.in_progress": lazy_gettext(
-        "The first request with this Idempotency-Key is still being handled. Please try again "
-        "in a moment."),
-    "request.rate_limited": RATE_LIMITED_MESSAGE,
-    "auth.invalid_key": lazy_gettext("The API key is missing or not valid."),
-    "auth.scope": lazy_gettext("This API key is not allowed to do this."),
-    "offers.amount": lazy_gettext(
-        "The amount must be a positive whole number of minor units, for example 12990 for 129,90."
-    ),
-    "offers.country": lazy_gettext("Invoice and instalments are not offered in this country."),
-    "offers.currency": lazy_gettext("This currency is not used in this country."),
-    "offers.amount_limit": lazy_gettext(
-        "The amount is above the largest amount this shop accepts for invoice and instalments."),
-    "checkout.country": lazy_gettext("Invoice and instalments are not offered in this country."),
-    "checkout.currency": lazy_gettext("The order's currency is not used in its country."),
-    "checkout.totals": lazy_gettext("The order total does not match its lines."),
-    "checkout.amount_limit": lazy_gettext(
-        "The order total or a unit price is above the largest amount this shop accepts for "
-        "invoice and instalments."),
-    "checkout.lines": lazy_gettext("An order line is missing or not valid."),
-    "checkout.duplicate": lazy_gettext("This order already has a checkout session."),
-    "checkout.not_found": lazy_gettext("There is no such checkout session."),
-    "checkout.secret": lazy_gettext("The checkout session's secret is not valid."),
-    "checkout.offer": lazy_gettext("This payment option is not available for this order."),
-    "checkout.channel": lazy_gettext("This delivery channel is not offered."),
-    "checkout.channel_phone": lazy_gettext("Delivery by SMS needs a phone number."),
-    "checkout.channel_address": lazy_gettext("Delivery by letter needs a postal address."),
-    "checkout.consent": lazy_gettext("Please accept the credit terms to continue."),
-    "checkout.identification_required": lazy_gettext(
-        "Please identify yourself with strong electronic identification first."
-    ),
-    "checkout.identity": lazy_gettext(
-        "The personal identity number is not valid. Please check it."
-    ),
-    "checkout.identity.empty": lazy_gettext("Please enter your personal identity number."),
-    "checkout.identity.country": lazy_gettext(
-        "Identity numbers of this country are not supported."
-    ),
-    "checkout.identity.format": lazy_gettext(
-        "The personal identity number is not in the right format. Please check it."
-    ),
-    "checkout.identity.checksum": lazy_gettext(
-        "The personal identity number is not valid. Please check it."
-    ),
-    "checkout.identity.temporary": lazy_gettext(
-        "A temporary identity number cannot be used. "
-        "Please use your permanent personal identity "
-        "number."
-    ),
-    "checkout.identity.birth_date": lazy_gettext(
-        "The birth date in the personal identity number is not valid."
-    ),
-    "checkout.age": lazy_gettext("You need to be 18 or older to pay by invoice or in instalments."),
-    "checkout.declined": lazy_gettext(
-        "We are sorry, but we cannot offer invoice or "
-        "installments for this purchase. Please choose another "
-        "way to pay."
-    ),
-    "checkout.expired": lazy_gettext(
-        "This checkout has expired. Please go back to the shop and start again."
-    ),
-    "checkout.cancelled": lazy_gettext("This checkout was cancelled."),
-    "checkout.completed": lazy_gettext("This checkout is already completed."),
-    "checkout.conflict": lazy_gettext("The checkout changed in the meantime. Please try again."),
-    "order.not_found": lazy_gettext("There is no such order."),
-    "invoice.not_found": lazy_gettext("There is no such invoice."),
-    "hold.reason": lazy_gettext("Reminders can wait for a dispute, a payment plan or an "
-                                "extension; please choose one of these."),
-    "hold.status": lazy_gettext("This invoice has no reminders to pause."),
-    "hold.due_date": lazy_gettext("An extension needs a new due date later than today and "
-                                  "the current due date."),
-    "hold.until": lazy_gettext("The pause must end after it starts."),
-    "hold.too_long": lazy_gettext("Reminders can be paused, or the due date moved, at most "
-                                  "%(days)s days ahead."),
-}
-
-_HTTP_CODES = {404: "request.not_found", 405: "request.method", 413: "request.too_large"}
-
-
-# -- errors ----------------------------------------------------------------------------------
-
-
-def error_message(code: str, english: str, params: Mapping[str, Any] | None = None) -> str:
-    """The message of ``code`` in the request's language, else ``english``."""
-    template = ERROR_MESSAGES.get(code) or ERROR_MESSAGES.get(code.rsplit(".", 1)[0])
-    if template is None:
-        return english
-    text = str(template)
-    if "%(" in text:
-        try:
-            return text % dict(params or {})
-        except (KeyError, TypeError, ValueError):
-            return english
-    return text
-
-
-def error_response(
-    code: str, status: int, english: str, params: Mapping[str, Any] | None = None
-) -> tuple[Response, int]:
-    """``{"code", "message"}`` with ``status``; the message depends on the language."""
-    response = jsonify(code=code, message=error_message(code, english, params))
-    response.vary.add("Accept-Language")
-    response.headers["Cache-Control"] = "no-store"
-    if code == "auth.invalid_key":
-        response.headers["WWW-Authenticate"] = 'Bearer realm="kassa"'
-    return response, status
-
-
-@api.errorhandler(KassaHTTPError)
-def _refused(exc: KassaHTTPError) -> tuple[Response, int]:
-    return error_response(exc.code, exc.status, exc.message, exc.params)
-
-
-@api.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> tuple[Response, int]:
-    status = exc.code or 500
-    response, status = error_response(
-        _HTTP_CODES.get(status, "request.invalid"), status, exc.description or exc.name
-    )
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        response.headers["Allow"] = ", ".join(exc.valid_methods)
-    return response, status
-
-
-@api.errorhandler(429)
-def _rate_limited(_exc: HTTPException) -> tuple[Response, int]:
-    """Over a rate limit (:mod:`kassa.ratelimits`): ``request.rate_limited`` with
-    ``Retry-After`` in seconds. Registered for the status itself, so that a host app's own
-    429 handler does not answer Kassa's API."""
-    if g.get("kassa_locale") is None:  # refused before the blueprint chose the locale
-        choose_locale()
-    response, status = error_response("request.rate_limited", 429, "too many requests; try "
-                                      "again after the seconds in Retry-After")
-    response.headers["Retry-After"] = str(retry_after_seconds())
-    return response, status
-
-
-@api.before_request
-def _check_path_parameters() -> None:
-    # Before anything reads them: a NUL or a line break in an id is refused, not looked up.
-    if request.endpoint == f"{api.name}._unrouted":
-        return
-    for name, value in (request.view_args or {}).items():
-        refuse_control_characters(value, name)
-        if isinstance(value, str) and len(value) > MAX_PATH_PARAMETER:
-            raise KassaHTTPError("request.field", f"{name} must be at most "
-                                 f"{MAX_PATH_PARAMETER} characters", status=400, field=name)
-
-
-@api.before_request
-def _limit_body() -> None:
-    request.max_content_length = MAX_BODY_BYTES
-
-
-@api.before_request
-def _limit_json_depth() -> None:
-    # Before anything parses the body: Python's parser recurses once per level, and a body of
-    # 256 KiB of brackets would exhaust the stack (a 500) instead of being refused.
-    if request.method in ("POST", "PUT", "PATCH") and json_depth_exceeds(
-            request.get_data(cache=True), MAX_JSON_DEPTH):
-        raise KassaHTTPError("request.json", f"the JSON body is nested deeper than "
-                             f"{MAX_JSON_DEPTH} levels", status=400)
-
-
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
-
-
-def json_depth_exceeds(body: bytes, limit: int) -> bool:
-    """Whether the arrays and objects of a JSON text nest deeper than ``limit`` levels.
-
-    Reads the text without parsing it (strings are skipped, so brackets inside them do not
-    count) and stops at the first level too deep; a malformed text is left to the parser.
-    """
-    depth = 0
-    for byte in _JSON_STRING.sub(b"", body).translate(None, _BRACKETS):
-        depth += 1 if byte in b"[{" else -1
-        if depth > limit:
-            return True
-    return False
-
-
+api.register_error_handler(KassaHTTPError, errors.refused)
+api.register_error_handler(HTTPException, errors.http_error)
+# For the status itself, so that a host app's own 429 handler does not answer Kassa's API.
+api.register_error_handler(429, errors.rate_limited)
+api.before_request(guards.check_path_parameters)
+api.before_request(guards.limit_body)
+api.before_request(guards.limit_json_depth)
 # After the body limit: the key's request digest reads the body.
 api.before_request(idempotency.start)
 api.after_request(idempotency.finish)
-
-
-#: Methods a client may try on an API address; the answer names those the address takes.
-_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-
-
-@api.route("/", defaults={"unknown": ""}, methods=_METHODS)
-@api.route("/<path:unknown>", methods=_METHODS)
-def _unrouted(unknown: str) -> Response:
-    """Every address under the API that no route takes, with any method.
-
-    Routing errors happen before a blueprint is known, so Flask would answer them with the
-    host app's HTML page; this route catches them inside the API and answers the documented
-    JSON: ``request.method`` (405, with ``Allow``) where another method is taken,
-    ``request.not_found`` (404) otherwise. A real route always wins over this one.
-    """
-    allowed = _routed_methods()
-    if allowed:
-        raise MethodNotAllowed(valid_methods=allowed)
-    raise NotFound()
-
-
-def _routed_methods() -> list[str]:
-    """The methods a real route takes at this request's address (not :func:`_unrouted`)."""
-    adapter = current_app.url_map.bind_to_environ(request.environ)
-    allowed = []
-    for method in _METHODS:
-        try:
-            endpoint, _arguments = adapter.match(method=method)
-        except HTTPException:
-            continue
-        if endpoint != "kassa_api._unrouted":
-            allowed.append(method)
-    return allowed
-
-
-@api.after_request
-def _options_name_real_routes(response: Response) -> Response:
-    # Flask's automatic OPTIONS answer would also list the methods of _unrouted.
-    if request.method == "OPTIONS" and "Allow" in response.headers:
-        response.headers["Allow"] = ", ".join(_routed_methods())
-    return response
+api.add_url_rule("/", endpoint="_unrouted", view_func=guards.unrouted,
+                 defaults={"unknown": ""}, methods=guards.METHODS)
+api.add_url_rule("/<path:unknown>", endpoint="_unrouted", view_func=guards.unrouted,
+                 methods=guards.METHODS)
+api.after_request(guards.options_name_real_routes)
 
 
 # -- offers ----------------------------------------------------------------------------------
