@@ -12,7 +12,7 @@ from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..errors import KassaHTTPError
-from ..services.checkout import refuse_control_characters
+from ..services.order_input import refuse_control_characters
 
 #: Largest request body the API reads; an order with hundreds of lines stays far below it.
 MAX_BODY_BYTES = 256 * 1024

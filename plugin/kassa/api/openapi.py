@@ -11,8 +11,8 @@ import copy
 from typing import Any
 
 from ..config import CHANNELS, LOCALES
-from ..services.checkout import MAX_QUANTITY, MAX_URL_LENGTH
 from ..services.holds import MAX_HOLD_DAYS
+from ..services.order_input import MAX_QUANTITY, MAX_URL_LENGTH
 
 #: Every error code the API answers with. Identity codes come from
 #: :mod:`kassa.core.identity` with a ``checkout.`` prefix.
@@ -71,7 +71,7 @@ ERROR_CODES = (
 #: The largest KASSA_MAX_ORDER_AMOUNT of the defaults, in minor units; the served document
 #: carries the app's own (:func:`openapi_document`).
 DEFAULT_MAX_AMOUNT = 100_000_000
-#: Text without control characters (kassa.services.checkout.CONTROL_CHARACTERS), which every
+#: Text without control characters (kassa.services.order_input.CONTROL_CHARACTERS), which every
 #: text field and path parameter refuses with 400 ``request.field``.
 TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from ..db.models import Agreement, Invoice, Order, SupportTask, as_utc
 from ..errors import KassaHTTPError
-from ..services.checkout import refuse_control_characters
 from ..services.holds import HoldError, end_holds, place_hold
+from ..services.order_input import refuse_control_characters
 from ..services.representation import invoice_json
 from ..state import request_session, transaction
 from . import clock

@@ -34,9 +34,9 @@ from ..services.checkout import (
     find_checkout_session,
     fulfil_order,
     refresh_expiry,
-    refuse_control_characters,
 )
 from ..services.offers import offers_for_amount, remember
+from ..services.order_input import refuse_control_characters
 from ..services.representation import checkout_session_json, invoice_json, offer_json
 from ..state import get_state, request_session, transaction
 from . import clock, cors, errors, guards, idempotency, review, support

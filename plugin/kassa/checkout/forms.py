@@ -14,7 +14,7 @@ from wtforms import BooleanField, Field, Form, RadioField, StringField
 from wtforms.validators import InputRequired, StopValidation
 
 from ..i18n import lazy_gettext
-from ..services.checkout import CONTROL_CHARACTERS
+from ..services.order_input import CONTROL_CHARACTERS
 
 
 def no_control_characters(form: Form, field: Field) -> None:

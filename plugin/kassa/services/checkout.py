@@ -12,24 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..config import COUNTRY_CURRENCY, KassaConfig
 from ..core.credit import Offer
-from ..core.errors import IdentityError, MoneyError
+from ..core.errors import IdentityError
 from ..core.identity import PersonalId, parse_personal_id
-from ..core.money import Money
-from ..core.money import OrderLine as LineValue
 from ..db.models import (
     Agreement,
     CheckoutSession,
@@ -47,19 +42,20 @@ from ..state import KassaState
 from .credit_decision import ADULT_AGE, CreditApplication, default_credit_decider
 from .invoicing import issue_invoices
 from .offers import offers_for_amount
+from .order_input import (
+    CONTROL_CHARACTERS,
+    read_email,
+    read_lines,
+    read_mapping,
+    read_optional_text,
+    read_text,
+    read_url,
+    refuse_control_characters,
+)
 from .representation import agreement_of, offer_json
 
 #: Invoice statuses that still expect money.
 OPEN_STATUSES = ("open", "partly_paid", "overdue")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-#: C0 and C1 control characters (NUL, CR, LF, TAB, ESC...), DEL, the Unicode line and
-#: paragraph separators, and lone surrogates. None belongs in a name, an address, a URL or an
-#: id, and each can split a header, a log line or a letter, or break the database's encoding.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-#: Most units of one order line: far beyond any basket, far below what could overflow.
-MAX_QUANTITY = 100_000
-#: Longest return or cancel URL accepted.
-MAX_URL_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -80,8 +76,8 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
     """Validate a storefront's order and open a session; returns it and its client secret."""
     if not isinstance(data, Mapping):
         raise KassaHTTPError("request.json", "the body must be a JSON object", status=400)
-    order = _mapping(data.get("order"), "order")
-    customer = _mapping(data.get("customer"), "customer")
+    order = read_mapping(data.get("order"), "order")
+    customer = read_mapping(data.get("customer"), "customer")
     country = str(order.get("country", "")).upper()
     currency = str(order.get("currency", "")).upper()
     if country not in config.countries:
@@ -91,9 +87,9 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
         raise KassaHTTPError("checkout.currency", f"{country} orders are in "
                              f"{COUNTRY_CURRENCY[country]}, not {currency!r}",
                              country=country, currency=currency)
-    reference = _text(order, "reference", 100, "order.reference")
+    reference = read_text(order, "reference", 100, "order.reference")
     limit = config.max_order_amount[country]
-    lines = _lines(order.get("lines"), currency, limit)
+    lines = read_lines(order.get("lines"), currency, limit)
     total = order.get("total")
     computed = sum(line.total.minor for line in lines)
     if isinstance(total, bool) or not isinstance(total, int) or total != computed:
@@ -107,20 +103,20 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
                              f"KASSA_MAX_ORDER_AMOUNT for {country} ({limit} minor units)",
                              total=total)
     customer_data = {
-        "name": _text(customer, "name", 200, "customer.name"),
-        "email": _email(customer.get("email")),
-        "phone": _optional_text(customer, "phone", 40, "customer.phone"),
-        "street": _optional_text(customer, "street", 200, "customer.street"),
-        "postal_code": _optional_text(customer, "postal_code", 20, "customer.postal_code"),
-        "city": _optional_text(customer, "city", 100, "customer.city"),
+        "name": read_text(customer, "name", 200, "customer.name"),
+        "email": read_email(customer.get("email")),
+        "phone": read_optional_text(customer, "phone", 40, "customer.phone"),
+        "street": read_optional_text(customer, "street", 200, "customer.street"),
+        "postal_code": read_optional_text(customer, "postal_code", 20, "customer.postal_code"),
+        "city": read_optional_text(customer, "city", 100, "customer.city"),
     }
     locale = data.get("locale")
     refuse_control_characters(locale, "locale")
     if locale is not None and (not isinstance(locale, str) or len(locale) > 35):
         raise KassaHTTPError("request.field", "locale must be a language tag such as 'sv'",
                              field="locale")
-    return_url = _url(data.get("return_url"), "return_url")
-    cancel_url = _url(data.get("cancel_url"), "cancel_url")
+    return_url = read_url(data.get("return_url"), "return_url")
+    cancel_url = read_url(data.get("cancel_url"), "cancel_url")
     existing = db.scalar(select(CheckoutSession).where(
         CheckoutSession.storefront == storefront, CheckoutSession.external_id == reference))
     if existing is not None:
@@ -410,7 +406,7 @@ def _store_customer(db: Session, state: KassaState, cs: CheckoutSession, person:
 
 
 def _store_order(db: Session, cs: CheckoutSession, customer: Customer) -> Order:
-    lines = _lines(cs.lines["items"], cs.currency)
+    lines = read_lines(cs.lines["items"], cs.currency)
     order = Order(storefront=cs.storefront, external_id=cs.external_id, customer=customer,
                   country=cs.country, currency=cs.currency, total_minor=cs.total_minor,
                   vat_minor=sum(li.vat.minor for li in lines), status="confirmed",
@@ -423,91 +419,6 @@ def _store_order(db: Session, cs: CheckoutSession, customer: Customer) -> Order:
     db.add(order)
     db.flush()
     return order
-
-
-def _lines(raw: Any, currency: str, max_unit_price: int | None = None) -> list[LineValue]:
-    if not isinstance(raw, list) or not raw:
-        raise KassaHTTPError("checkout.lines", "the order needs at least one line")
-    lines = []
-    for index, item in enumerate(raw):
-        if not isinstance(item, Mapping):
-            raise KassaHTTPError("checkout.lines", f"line {index + 1} must be an object")
-        quantity, price = item.get("quantity"), item.get("unit_price")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) \
-                or not 0 < quantity <= MAX_QUANTITY:
-            raise KassaHTTPError("checkout.lines", f"line {index + 1}: quantity must be a "
-                                 f"whole number from 1 to {MAX_QUANTITY}",
-                                 line=index + 1)
-        if isinstance(price, bool) or not isinstance(price, int) or price < 0:
-            raise KassaHTTPError("checkout.lines", f"line {index + 1}: unit_price must be a "
-                                 "whole number of minor units",
-                                 line=index + 1)
-        if max_unit_price is not None and price > max_unit_price:
-            raise KassaHTTPError("checkout.amount_limit", f"line {index + 1}: unit_price "
-                                 f"{price} is above KASSA_MAX_ORDER_AMOUNT ({max_unit_price} "
-                                 "minor units)", line=index + 1)
-        description = _text(item, "description", 300, f"order.lines[{index}].description")
-        try:
-            if len(str(item.get("vat_rate"))) > 12:  # "25.5", not a thousand digits
-                raise ValueError("vat_rate must be a percent such as '25.5'")
-            rate = Decimal(str(item.get("vat_rate")))
-            lines.append(LineValue(description=description,
-                                   quantity=quantity, unit_price=Money(price, currency),
-                                   vat_rate=rate))
-        except (InvalidOperation, MoneyError, ValueError) as exc:
-            raise KassaHTTPError("checkout.lines", f"line {index + 1}: {exc}",
-                                 line=index + 1) from None
-    return lines
-
-
-def _mapping(value: Any, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise KassaHTTPError("request.field", f"{name} must be an object", field=name)
-    return value
-
-
-def refuse_control_characters(value: Any, field: str) -> None:
-    """Raise 400 ``request.field`` naming ``field`` if ``value`` is text with a control
-    character (:data:`CONTROL_CHARACTERS`); anything else passes to the caller's checks."""
-    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
-        raise KassaHTTPError("request.field", f"{field} must not contain control characters "
-                             "(line breaks, tabs, NUL and the like)", status=400, field=field)
-
-
-def _text(data: Mapping[str, Any], name: str, limit: int, field: str | None = None) -> str:
-    value = data.get(name)
-    refuse_control_characters(value, field or name)
-    if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise KassaHTTPError("request.field", f"{field or name} must be text of 1 to {limit} "
-                             "characters", field=field or name)
-    return value.strip()
-
-
-def _optional_text(data: Mapping[str, Any], name: str, limit: int,
-                   field: str | None = None) -> str | None:
-    return _text(data, name, limit, field) if data.get(name) not in (None, "") else None
-
-
-def _email(value: Any) -> str:
-    refuse_control_characters(value, "customer.email")
-    if not isinstance(value, str) or len(value) > 320 or not _EMAIL.match(value.strip()):
-        raise KassaHTTPError("request.field", "customer.email must be an e-mail address",
-                             field="customer.email")
-    return value.strip()
-
-
-def _url(value: Any, name: str) -> str:
-    # urlsplit drops tabs and line breaks without a word: look at the text as given first.
-    refuse_control_characters(value, name)
-    try:
-        parts = urlsplit(value) if isinstance(value, str) else None
-    except ValueError:  # an unbalanced [ in the host, a port that is not a number
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc \
-            or len(value) > MAX_URL_LENGTH:
-        raise KassaHTTPError("request.field", f"{name} must be an http(s) URL of at most "
-                             f"{MAX_URL_LENGTH} characters", field=name)
-    return str(value)
 
 
 def _digest(secret: str) -> str:
