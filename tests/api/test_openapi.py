@@ -13,7 +13,7 @@ from kassa.api.errors import ERROR_MESSAGES
 from kassa.api.openapi import DOCUMENT, ERROR_CODES
 from kassa.api.views import api
 
-from .support import API, API_KEYS, FI_ID, KEY, bearer, confirm, create_session
+from .support import API, API_KEYS, FI_ID, KEY, bearer, confirm, create_session, order_payload
 
 _TYPES: dict[str, Callable[[Any], bool]] = {
     "object": lambda v: isinstance(v, dict),
@@ -124,3 +124,24 @@ def test_answers_match_the_documented_schemas(make_app: Callable[..., Flask], db
     fulfilled = client.post(f"{API}/orders/A-100/fulfil", headers=bearer(KEY)).get_json()
     check(fulfilled, response_schema("/orders/{external_id}/fulfil", "post", 200))
     assert len(fulfilled["invoices"]) == 12
+
+
+def test_the_documented_customer_limits_are_the_ones_the_checkout_enforces(
+        client: FlaskClient) -> None:
+    schema = DOCUMENT["components"]["schemas"]["Customer"]
+    assert set(schema["required"]) == {"name", "email"}
+    for number, (name, field) in enumerate(schema["properties"].items()):
+        longest = field["maxLength"]
+
+        def value(length: int, name: str = name) -> str:
+            return "a" * (length - len("@example.se")) + "@example.se" if name == "email" \
+                else "a" * length
+
+        for length, expected in ((longest, 201), (longest + 1, 422)):
+            payload = order_payload(reference=f"L-{number}-{length}")
+            payload["customer"] = {**payload["customer"], name: value(length)}
+            response = client.post(f"{API}/checkout-sessions", json=payload,
+                                   headers=bearer(KEY))
+            assert response.status_code == expected, (name, length, response.get_json())
+            if expected == 422:
+                assert response.get_json()["code"] == "request.field"

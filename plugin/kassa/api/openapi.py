@@ -12,7 +12,15 @@ from typing import Any
 
 from ..config import CHANNELS, LOCALES
 from ..services.holds import MAX_HOLD_DAYS
-from ..services.order_input import MAX_QUANTITY, MAX_URL_LENGTH
+from ..services.order_input import (
+    CUSTOMER_FIELDS,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_LOCALE_LENGTH,
+    MAX_QUANTITY,
+    MAX_REFERENCE_LENGTH,
+    MAX_URL_LENGTH,
+    MAX_VAT_RATE_LENGTH,
+)
 
 #: Every error code the API answers with. Identity codes come from
 #: :mod:`kassa.core.identity` with a ``checkout.`` prefix.
@@ -209,7 +217,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["description", "quantity", "unit_price", "vat_rate"],
         "properties": {
-            "description": _text(300),
+            "description": _text(MAX_DESCRIPTION_LENGTH),
             "quantity": {"type": "integer", "minimum": 1, "maximum": MAX_QUANTITY},
             "unit_price": {
                 **_MINOR,
@@ -218,19 +226,17 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "Gross unit price in minor units; at most the country's "
                 "KASSA_MAX_ORDER_AMOUNT (`checkout.amount_limit`).",
             },
-            "vat_rate": {**_RATE, "maxLength": 12, "description": 'VAT percent, e.g. "25.5".'},
+            "vat_rate": {**_RATE, "maxLength": MAX_VAT_RATE_LENGTH,
+                         "description": 'VAT percent, e.g. "25.5".'},
         },
     },
     "Customer": {
         "type": "object",
-        "required": ["name", "email"],
+        "required": [name for name, (_longest, required) in CUSTOMER_FIELDS.items() if required],
         "properties": {
-            "name": _text(200),
-            "email": _text(320, format="email"),
-            "phone": _text(40, min_length=0),
-            "street": _text(200, min_length=0),
-            "postal_code": _text(20, min_length=0),
-            "city": _text(100, min_length=0),
+            name: _text(longest, min_length=1 if required else 0,
+                        **({"format": "email"} if name == "email" else {}))
+            for name, (longest, required) in CUSTOMER_FIELDS.items()
         },
     },
     "CheckoutSessionCreate": {
@@ -242,7 +248,8 @@ _SCHEMAS: dict[str, Any] = {
                 "required": ["reference", "currency", "country", "total", "lines"],
                 "properties": {
                     "reference": _text(
-                        100, description="The storefront's order id; one session per order."
+                        MAX_REFERENCE_LENGTH,
+                        description="The storefront's order id; one session per order.",
                     ),
                     "currency": _CURRENCY,
                     "country": _COUNTRY,
@@ -258,7 +265,7 @@ _SCHEMAS: dict[str, Any] = {
             },
             "customer": _ref("Customer"),
             "locale": {
-                **_text(35, min_length=0),
+                **_text(MAX_LOCALE_LENGTH, min_length=0),
                 "examples": list(LOCALES),
                 "description": "A language tag; fi, sv, nb (or no) and en are used, any other "
                 "gives KASSA_DEFAULT_LOCALE.",

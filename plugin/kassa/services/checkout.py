@@ -44,10 +44,11 @@ from .invoicing import issue_invoices
 from .offers import offers_for_amount
 from .order_input import (
     CONTROL_CHARACTERS,
-    read_email,
+    MAX_LOCALE_LENGTH,
+    MAX_REFERENCE_LENGTH,
+    read_customer,
     read_lines,
     read_mapping,
-    read_optional_text,
     read_text,
     read_url,
     refuse_control_characters,
@@ -87,7 +88,7 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
         raise KassaHTTPError("checkout.currency", f"{country} orders are in "
                              f"{COUNTRY_CURRENCY[country]}, not {currency!r}",
                              country=country, currency=currency)
-    reference = read_text(order, "reference", 100, "order.reference")
+    reference = read_text(order, "reference", MAX_REFERENCE_LENGTH, "order.reference")
     limit = config.max_order_amount[country]
     lines = read_lines(order.get("lines"), currency, limit)
     total = order.get("total")
@@ -102,17 +103,10 @@ def create_checkout_session(db: Session, config: KassaConfig, storefront: str,
         raise KassaHTTPError("checkout.amount_limit", f"the order total {total} is above "
                              f"KASSA_MAX_ORDER_AMOUNT for {country} ({limit} minor units)",
                              total=total)
-    customer_data = {
-        "name": read_text(customer, "name", 200, "customer.name"),
-        "email": read_email(customer.get("email")),
-        "phone": read_optional_text(customer, "phone", 40, "customer.phone"),
-        "street": read_optional_text(customer, "street", 200, "customer.street"),
-        "postal_code": read_optional_text(customer, "postal_code", 20, "customer.postal_code"),
-        "city": read_optional_text(customer, "city", 100, "customer.city"),
-    }
+    customer_data = read_customer(customer)
     locale = data.get("locale")
     refuse_control_characters(locale, "locale")
-    if locale is not None and (not isinstance(locale, str) or len(locale) > 35):
+    if locale is not None and (not isinstance(locale, str) or len(locale) > MAX_LOCALE_LENGTH):
         raise KassaHTTPError("request.field", "locale must be a language tag such as 'sv'",
                              field="locale")
     return_url = read_url(data.get("return_url"), "return_url")

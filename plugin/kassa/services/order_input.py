@@ -28,6 +28,21 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 MAX_QUANTITY = 100_000
 #: Longest return or cancel URL accepted.
 MAX_URL_LENGTH = 2000
+#: Longest order reference, line description, VAT rate text and language tag.
+MAX_REFERENCE_LENGTH = 100
+MAX_DESCRIPTION_LENGTH = 300
+MAX_VAT_RATE_LENGTH = 12
+MAX_LOCALE_LENGTH = 35
+#: The customer's fields: name -> (longest, required). The checkout reads them by this table
+#: and the API document (kassa.api.openapi) describes them by it, so the two cannot drift.
+CUSTOMER_FIELDS: dict[str, tuple[int, bool]] = {
+    "name": (200, True),
+    "email": (320, True),
+    "phone": (40, False),
+    "street": (200, False),
+    "postal_code": (20, False),
+    "city": (100, False),
+}
 
 
 def read_lines(raw: Any, currency: str, max_unit_price: int | None = None) -> list[LineValue]:
@@ -53,9 +68,10 @@ def read_lines(raw: Any, currency: str, max_unit_price: int | None = None) -> li
             raise KassaHTTPError("checkout.amount_limit", f"line {index + 1}: unit_price "
                                  f"{price} is above KASSA_MAX_ORDER_AMOUNT ({max_unit_price} "
                                  "minor units)", line=index + 1)
-        description = read_text(item, "description", 300, f"order.lines[{index}].description")
+        description = read_text(item, "description", MAX_DESCRIPTION_LENGTH,
+                                f"order.lines[{index}].description")
         try:
-            if len(str(item.get("vat_rate"))) > 12:  # "25.5", not a thousand digits
+            if len(str(item.get("vat_rate"))) > MAX_VAT_RATE_LENGTH:  # "25.5", not 1 000 digits
                 raise ValueError("vat_rate must be a percent such as '25.5'")
             rate = Decimal(str(item.get("vat_rate")))
             lines.append(LineValue(description=description,
@@ -100,9 +116,10 @@ def read_optional_text(data: Mapping[str, Any], name: str, limit: int,
 
 
 def read_email(value: Any) -> str:
-    """An e-mail address of at most 320 characters, trimmed."""
+    """An e-mail address no longer than :data:`CUSTOMER_FIELDS` allows, trimmed."""
     refuse_control_characters(value, "customer.email")
-    if not isinstance(value, str) or len(value) > 320 or not EMAIL.match(value.strip()):
+    longest = CUSTOMER_FIELDS["email"][0]
+    if not isinstance(value, str) or len(value) > longest or not EMAIL.match(value.strip()):
         raise KassaHTTPError("request.field", "customer.email must be an e-mail address",
                              field="customer.email")
     return value.strip()
@@ -121,3 +138,17 @@ def read_url(value: Any, name: str) -> str:
         raise KassaHTTPError("request.field", f"{name} must be an http(s) URL of at most "
                              f"{MAX_URL_LENGTH} characters", field=name)
     return str(value)
+
+
+def read_customer(data: Mapping[str, Any]) -> dict[str, str | None]:
+    """The customer's fields of :data:`CUSTOMER_FIELDS`, each checked and trimmed; an optional
+    field that is missing or empty is None."""
+    customer: dict[str, str | None] = {}
+    for name, (longest, required) in CUSTOMER_FIELDS.items():
+        if name == "email":
+            customer[name] = read_email(data.get(name))
+        elif required:
+            customer[name] = read_text(data, name, longest, f"customer.{name}")
+        else:
+            customer[name] = read_optional_text(data, name, longest, f"customer.{name}")
+    return customer
