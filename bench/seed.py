@@ -58,6 +58,7 @@ def bench_app(database_url: str, *, upgrade: bool = True, **config: Any) -> Flas
         SECRET_KEY=secrets.token_urlsafe(32),
         KASSA_ENCRYPTION_KEY=Fernet.generate_key().decode(),
         KASSA_DATABASE_URL=database_url,
+        KASSA_PUBLIC_URL="http://127.0.0.1:5000",
         **config,
     )
     Kassa(app)
