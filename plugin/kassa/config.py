@@ -132,6 +132,19 @@ def _optional_text(value: Any) -> str | None:
     return None if value in (None, "") else _text(value)
 
 
+def _purchase_hint(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is not None and "{text}" not in text and "{text_base64}" not in text:
+        raise _Invalid("must contain {text} or {text_base64}, where the merchant and the amount "
+                       "go")
+    if text is not None:
+        try:
+            text.format(text="", text_base64="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise _Invalid(f"may use only {{text}} and {{text_base64}}: {exc}") from None
+    return text
+
+
 def _public_url(value: Any) -> str | None:
     text = _optional_text(value)
     if text is None:
@@ -754,6 +767,12 @@ class KassaConfig:
                                              "the identity broker.", secret=True)
     oidc_personal_id_claim: str = setting("personal_identity_number", _text, "ID-token claim "
                                           "that carries the national identity number.")
+    oidc_purchase_hint: str | None = setting(
+        None, _purchase_hint, "Where the broker can show the shopper what they sign in for: a "
+        "`login_hint` value with `{text}` or `{text_base64}` standing for the merchant and the "
+        "amount (`Nordic Home & Outdoors: 1 249,90 €`), e.g. `message:{text_base64}` for "
+        "brokers that show it in the BankID app. Empty: no hint is sent (OpenID Connect has no "
+        "standard field for it).")
     smtp_host: str = setting("127.0.0.1", _text, "SMTP server for e-mail to shoppers.")
     smtp_port: int = setting(25, _whole_number(1, 65535), "SMTP port.")
     smtp_username: str | None = setting(None, _optional_text, "SMTP user; empty: no login.")

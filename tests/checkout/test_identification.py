@@ -14,7 +14,7 @@ from kassa import get_state
 from kassa.db import CheckoutSession, Customer, Order
 from tests.oidc_server import OidcProvider, ignore_provider_warnings
 
-from .conftest import CLIENT_ID
+from .conftest import CLIENT_ID, CLIENT_SECRET
 from .support import FI_ID, PREFIX, Page, count, csrf_token, open_session
 from .test_hosted_page import translated
 
@@ -204,3 +204,40 @@ def test_a_sign_in_in_another_browser_does_not_count_in_this_one(
         "consent": "y"})
     assert response.status_code == 422
     assert count(fi_app, Order) == 0
+
+
+def test_a_broker_that_can_show_it_is_told_the_merchant_and_the_amount(
+    make_app: Callable[..., Flask], db_url: str, oidc: OidcProvider
+) -> None:
+    import base64
+
+    app = make_app(db_url, KASSA_OIDC_ISSUER=oidc.issuer, KASSA_OIDC_CLIENT_ID=CLIENT_ID,
+                   KASSA_OIDC_CLIENT_SECRET=CLIENT_SECRET,
+                   KASSA_SHOP_NAME="Nordic Home & Outdoors",
+                   KASSA_OIDC_PURCHASE_HINT="message:{text_base64}")
+    session_id = fi_session(app)
+    client = app.test_client()
+    broker_url = start_identification(client, session_id, "?lang=fi")
+    [hint] = parse_qs(urlsplit(broker_url).query)["login_hint"]
+    assert hint.startswith("message:")
+    assert base64.b64decode(hint.removeprefix("message:")).decode() == (
+        "Nordic Home & Outdoors: 1\u00a0249,90\u00a0€")
+    back = client.get(oidc.sign_in(broker_url, "maija"))  # the broker still answers as usual
+    assert back.status_code == 302 and "identification=" not in back.headers["Location"]
+
+
+def test_without_a_hint_setting_no_login_hint_is_sent(fi_app: Flask) -> None:
+    broker_url = start_identification(fi_app.test_client(), fi_session(fi_app))
+    assert "login_hint" not in parse_qs(urlsplit(broker_url).query)
+
+
+def test_a_purchase_hint_without_a_place_for_the_text_stops_start_up(
+    make_app: Callable[..., Flask]
+) -> None:
+    import pytest
+
+    from kassa.errors import ConfigurationError
+
+    for hint in ("message:", "message:{amount}"):
+        with pytest.raises(ConfigurationError, match="KASSA_OIDC_PURCHASE_HINT"):
+            make_app(None, upgrade=False, KASSA_OIDC_PURCHASE_HINT=hint)

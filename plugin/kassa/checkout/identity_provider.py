@@ -64,9 +64,11 @@ class VerifiedIdentity:
 class IdentityProvider(Protocol):
     """The two steps of a redirect-based identification."""
 
-    def authorization_url(self, state: str, nonce: str, redirect_uri: str, locale: str) -> str:
+    def authorization_url(self, state: str, nonce: str, redirect_uri: str, locale: str, *,
+                          login_hint: str | None = None) -> str:
         """Where to send the shopper's browser to identify; the broker comes back to
-        ``redirect_uri`` with ``state``. ``locale`` is a hint for the broker's pages."""
+        ``redirect_uri`` with ``state``. ``locale`` is a hint for the broker's pages;
+        ``login_hint``, when set, tells the broker what the shopper signs in for."""
         ...
 
     def verified_identity(
@@ -119,12 +121,15 @@ class OidcIdentityProvider:
 
     # -- the interface ------------------------------------------------------------------------
 
-    def authorization_url(self, state: str, nonce: str, redirect_uri: str, locale: str) -> str:
+    def authorization_url(self, state: str, nonce: str, redirect_uri: str, locale: str, *,
+                          login_hint: str | None = None) -> str:
         """The broker's authorization endpoint with this request's parameters."""
         metadata = self._metadata()
+        extra = {"login_hint": login_hint} if login_hint else {}
         with self._client(redirect_uri) as client:
             url, _state = client.create_authorization_url(
-                metadata["authorization_endpoint"], state=state, nonce=nonce, ui_locales=locale
+                metadata["authorization_endpoint"], state=state, nonce=nonce, ui_locales=locale,
+                **extra,
             )
         return str(url)
 

@@ -9,6 +9,7 @@ its decision, and a refused confirmation changes nothing in the database.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -24,8 +25,8 @@ from werkzeug.wrappers import Response
 from ..config import COUNTRY_CURRENCY
 from ..db.models import Agreement, CheckoutSession
 from ..errors import KassaHTTPError
+from ..i18n import format_money, normalize_locale
 from ..i18n import gettext as _
-from ..i18n import normalize_locale
 from ..notify.outbox import deliver_now
 from ..pages import page_blueprint, public_url_for
 from ..services.checkout import (
@@ -211,7 +212,8 @@ def identify(session_id: str) -> Any:
     }
     try:
         target = provider.authorization_url(
-            pending["state"], pending["nonce"], _callback_url(), g.kassa_locale
+            pending["state"], pending["nonce"], _callback_url(), g.kassa_locale,
+            login_hint=_purchase_hint(cs),
         )
     except IdentificationError:
         current_app.logger.warning("Kassa: the identity broker is not reachable", exc_info=True)
@@ -489,3 +491,14 @@ def _verified_here(cs: CheckoutSession) -> bool:
 def _remember_completed(session_id: str) -> None:
     completed = [s for s in session.get(_COMPLETED_KEY, ()) if s != session_id]
     session[_COMPLETED_KEY] = [*completed, session_id][-_COMPLETED_KEPT:]
+
+
+def _purchase_hint(cs: CheckoutSession) -> str | None:
+    """``KASSA_OIDC_PURCHASE_HINT`` filled with the merchant and the amount, in the page's
+    language, so that a broker that can show it tells the shopper what they sign in for."""
+    config = get_state().config
+    if not config.oidc_purchase_hint:
+        return None
+    text = f"{config.shop_name}: {format_money(cs.total_minor, cs.currency)}"
+    encoded = base64.b64encode(text.encode()).decode("ascii")
+    return config.oidc_purchase_hint.format(text=text, text_base64=encoded)
