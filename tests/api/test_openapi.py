@@ -145,3 +145,16 @@ def test_the_documented_customer_limits_are_the_ones_the_checkout_enforces(
             assert response.status_code == expected, (name, length, response.get_json())
             if expected == 422:
                 assert response.get_json()["code"] == "request.field"
+
+
+def test_the_documented_confirmation_limits_are_the_ones_the_api_enforces(
+        client: FlaskClient) -> None:
+    properties = DOCUMENT["components"]["schemas"]["Confirm"]["properties"]
+    for name, other in (("personal_id", "checkout.identity.format"),
+                        ("offer_id", "checkout.offer")):
+        longest = properties[name]["maxLength"]
+        for length, code in ((longest, other), (longest + 1, "request.field")):
+            session = create_session(client, reference=f"C-{name}-{length}")
+            fields = {"offer_id": "se-invoice-14", name: "1" * length}
+            answer = confirm(client, session, **fields).get_json()
+            assert answer["code"] == code, (name, length, answer)

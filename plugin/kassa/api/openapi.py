@@ -11,11 +11,13 @@ import copy
 from typing import Any
 
 from ..config import CHANNELS, LOCALES
-from ..services.holds import MAX_HOLD_DAYS
+from ..services.holds import HOLD_REASONS, MAX_HOLD_DAYS
 from ..services.order_input import (
     CUSTOMER_FIELDS,
+    MAX_CHOICE_LENGTH,
     MAX_DESCRIPTION_LENGTH,
     MAX_LOCALE_LENGTH,
+    MAX_PERSONAL_ID_LENGTH,
     MAX_QUANTITY,
     MAX_REFERENCE_LENGTH,
     MAX_URL_LENGTH,
@@ -334,7 +336,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["offer_id", "consent"],
         "properties": {
-            "offer_id": _text(100),
+            "offer_id": _text(MAX_CHOICE_LENGTH),
             "channel": {
                 "type": "string",
                 "description": "Invoice delivery channel, one of "
@@ -343,7 +345,7 @@ _SCHEMAS: dict[str, Any] = {
             },
             "personal_id": {
                 "type": ["string", "null"],
-                "maxLength": 40,
+                "maxLength": MAX_PERSONAL_ID_LENGTH,
                 "pattern": TEXT_PATTERN,
                 "description": "Personal identity "
                 "number; omit where strong identification (OIDC) applies.",
@@ -583,7 +585,7 @@ _PATHS: dict[str, Any] = {
             "parameters": [_path_parameter("number", "The invoice number.")],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["reason"], "properties": {
-                    "reason": {"type": "string", "enum": ["disputed", "plan", "extended"]},
+                    "reason": {"type": "string", "enum": list(HOLD_REASONS)},
                     "until": _DATE, "due_date": _DATE}}}}},
             "responses": {
                 "200": _json(_ref("Invoice"), "The invoice, with the hold in its trail."),

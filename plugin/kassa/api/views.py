@@ -36,7 +36,11 @@ from ..services.checkout import (
     refresh_expiry,
 )
 from ..services.offers import offers_for_amount, remember
-from ..services.order_input import refuse_control_characters
+from ..services.order_input import (
+    MAX_CHOICE_LENGTH,
+    MAX_PERSONAL_ID_LENGTH,
+    refuse_control_characters,
+)
 from ..services.representation import checkout_session_json, invoice_json, offer_json
 from ..state import get_state, request_session, transaction
 from . import clock, cors, errors, guards, idempotency, review, support
@@ -154,9 +158,11 @@ def confirm_session(session_id: str) -> Response:
     channel = _text_field(data, "channel") if "channel" in data else None
     personal_id = data.get("personal_id")
     refuse_control_characters(personal_id, "personal_id")
-    if personal_id is not None and (not isinstance(personal_id, str) or len(personal_id) > 40):
-        raise KassaHTTPError("request.field", "personal_id must be text of at most 40 "
-                             "characters", status=400, field="personal_id")
+    if personal_id is not None and (not isinstance(personal_id, str)
+                                    or len(personal_id) > MAX_PERSONAL_ID_LENGTH):
+        raise KassaHTTPError("request.field", "personal_id must be text of at most "
+                             f"{MAX_PERSONAL_ID_LENGTH} characters", status=400,
+                             field="personal_id")
     state = get_state()
     now, today = clock.now()
     with transaction() as db:
@@ -257,7 +263,7 @@ def _json_body() -> dict[str, Any]:
 def _text_field(data: Mapping[str, Any], name: str) -> str:
     value = data.get(name)
     refuse_control_characters(value, name)
-    if not isinstance(value, str) or not value or len(value) > 100:
+    if not isinstance(value, str) or not value or len(value) > MAX_CHOICE_LENGTH:
         raise KassaHTTPError("request.field", f"{name} must be text", status=400, field=name)
     return value
 

@@ -33,6 +33,9 @@ MAX_REFERENCE_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 300
 MAX_VAT_RATE_LENGTH = 12
 MAX_LOCALE_LENGTH = 35
+#: Longest offer id or channel name, and typed identity number, in a confirmation.
+MAX_CHOICE_LENGTH = 100
+MAX_PERSONAL_ID_LENGTH = 40
 #: The customer's fields: name -> (longest, required). The checkout reads them by this table
 #: and the API document (kassa.api.openapi) describes them by it, so the two cannot drift.
 CUSTOMER_FIELDS: dict[str, tuple[int, bool]] = {
