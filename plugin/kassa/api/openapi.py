@@ -13,6 +13,7 @@ from typing import Any
 from ..config import CHANNELS, LOCALES
 from ..services.holds import HOLD_REASONS, MAX_HOLD_DAYS
 from ..services.order_input import (
+    CONTROL_RANGES,
     CUSTOMER_FIELDS,
     MAX_CHOICE_LENGTH,
     MAX_DESCRIPTION_LENGTH,
@@ -83,7 +84,10 @@ ERROR_CODES = (
 DEFAULT_MAX_AMOUNT = 100_000_000
 #: Text without control characters (kassa.services.order_input.CONTROL_CHARACTERS), which every
 #: text field and path parameter refuses with 400 ``request.field``.
-TEXT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+TEXT_PATTERN = "^[^" + "".join(
+    f"\\u{first:04x}-\\u{last:04x}" for first, last in CONTROL_RANGES
+    if last < 0xD800  # a JSON Schema pattern cannot name lone surrogates; the API refuses them
+) + "]*$"
 
 
 def _text(max_length: int, *, min_length: int = 1, **extra: Any) -> dict[str, Any]:

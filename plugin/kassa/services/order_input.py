@@ -20,10 +20,14 @@ from ..core.money import OrderLine as LineValue
 from ..errors import KassaHTTPError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-#: C0 and C1 control characters (NUL, CR, LF, TAB, ESC...), DEL, the Unicode line and
-#: paragraph separators, and lone surrogates. None belongs in a name, an address, a URL or an
-#: id, and each can split a header, a log line or a letter, or break the database's encoding.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: Code points refused in every text field: C0 and C1 control characters (NUL, CR, LF, TAB,
+#: ESC...), DEL, the Unicode line and paragraph separators, and lone surrogates. None belongs
+#: in a name, an address, a URL or an id, and each can split a header, a log line or a letter,
+#: or break the database's encoding. The API document describes the same ranges.
+CONTROL_RANGES = ((0x00, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029), (0xD800, 0xDFFF))
+#: Any of :data:`CONTROL_RANGES`.
+CONTROL_CHARACTERS = re.compile(
+    "[" + "".join(f"{chr(first)}-{chr(last)}" for first, last in CONTROL_RANGES) + "]")
 #: Most units of one order line: far beyond any basket, far below what could overflow.
 MAX_QUANTITY = 100_000
 #: Longest return or cancel URL accepted.
