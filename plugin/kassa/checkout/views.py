@@ -211,9 +211,11 @@ def identify(session_id: str) -> Any:
         "choices": choices,
     }
     try:
+        # Only with a hint configured: an integrator's own provider need not take one.
+        hint = _purchase_hint(cs)
         target = provider.authorization_url(
             pending["state"], pending["nonce"], _callback_url(), g.kassa_locale,
-            login_hint=_purchase_hint(cs),
+            **({"login_hint": hint} if hint else {}),
         )
     except IdentificationError:
         current_app.logger.warning("Kassa: the identity broker is not reachable", exc_info=True)
