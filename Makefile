@@ -56,7 +56,7 @@ clean:
 	rm -rf build dist *.egg-info $(CATALOGS)
 
 demo-remind: install
-	$(PY) -m demo_shop.run --port $(DEMO_PORT) remind --days $(or $(DAYS),16)
+	$(PY) -m demo_shop.run --port $(DEMO_PORT) remind $(if $(DAYS),--days $(DAYS),--until $(or $(STEP),friendly))
 
 demo-statement: install
 	$(PY) -m demo_shop.run --port $(DEMO_PORT) statement

@@ -6,9 +6,10 @@ provider on loopback) and localstripe (the fake Stripe from PyPI, on loopback, f
 and serves the shop on 127.0.0.1 with the outbox delivering in the background, as
 ``flask kassa deliver --loop`` would.
 
-``python -m demo_shop.run remind --days 16`` (``make demo-remind DAYS=16``) runs the reminder
-engine as if it were 16 days from now: the friendly SMS, the support team's hook and later
-the formal reminders go out through the running demo.
+``python -m demo_shop.run remind`` (``make demo-remind``) runs the daily reminder run for each
+day from tomorrow until the friendly contact is due: the friendly SMS and the support team's
+hook go out through the running demo. ``--until reminder`` (``make demo-remind
+STEP=reminder``) goes on to the first formal reminder, ``--days N`` (``DAYS=N``) runs N days.
 
 ``python -m demo_shop.run statement`` (``make demo-statement``) writes a camt.053 bank
 statement that pays every open invoice and imports it, as the bank's file would be.
@@ -109,17 +110,42 @@ def serve(port: int, instance: str) -> None:
         broker.shutdown()
 
 
-def remind(port: int, instance: str, days: int) -> None:
+#: The furthest ahead ``remind --until`` looks for the step it waits for.
+REMIND_HORIZON_DAYS = 120
+
+
+def remind(port: int, instance: str, *, days: int | None = None, until: str | None = None,
+           today: date | None = None) -> None:
+    """Move time on as the daily reminder run would see it: one run per day, from tomorrow
+    up to ``days`` from now, or until a run takes a step of kind ``until`` (``friendly``,
+    ``reminder`` or ``collection``). Day by day, so that a step whose day falls on a weekend
+    or a holiday is taken when its day comes, whatever weekday the demo is tried on.
+    ``today`` (default: the real today) is where time starts, for tests."""
     from kassa.services.reminders import run_reminders
 
     app = demo_app(port, instance)
     migrate.upgrade(get_state(app).db)
-    day = date.today() + timedelta(days=days)
+    last = days if days is not None else REMIND_HORIZON_DAYS
+    taken = {"friendly": 0, "reminder": 0, "collection": 0}
+    start = today or date.today()
+    day = start
     with app.app_context():
-        report = run_reminders(get_state(app), today=day)
-    print(f"Reminder run as of {day.isoformat()}: {report.steps['friendly']} friendly "
-          f"contacts, {report.steps['reminder']} reminders, {report.steps['collection']} "
-          "handed to collection. The running demo delivers them within seconds.")
+        for ahead in range(1, last + 1):
+            day = start + timedelta(days=ahead)
+            report = run_reminders(get_state(app), today=day)
+            for kind, count in report.steps.items():
+                taken[kind] += count
+            if until is not None and report.steps[until]:
+                break
+        else:
+            if until is not None:
+                print(f"No {until} step was due in the next {last} days: is there an open "
+                      "invoice? Buy something on invoice first.")
+                return
+    print(f"Reminder runs up to {day.isoformat()} ({(day - start).days} days from now): "
+          f"{taken['friendly']} friendly contacts, {taken['reminder']} reminders, "
+          f"{taken['collection']} handed to collection. The running demo delivers them within "
+          "seconds.")
 
 
 def statement(port: int, instance: str) -> None:
@@ -138,12 +164,17 @@ def main() -> None:
                         help="folder of the demo's database and key (default demo_shop/instance)")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("serve", help="serve the demo shop (default)")
-    later = commands.add_parser("remind", help="run the reminders as if days had passed")
-    later.add_argument("--days", type=int, default=16)
+    later = commands.add_parser("remind", help="run the daily reminders as if days had passed")
+    chosen = later.add_mutually_exclusive_group()
+    chosen.add_argument("--days", type=int, help="one run for each of the next DAYS days")
+    chosen.add_argument("--until", choices=("friendly", "reminder", "collection"),
+                        default=None, help="one run a day until a step of this kind is "
+                        "taken (default: friendly)")
     commands.add_parser("statement", help="import a bank statement paying the open invoices")
     args = parser.parse_args()
     if args.command == "remind":
-        remind(args.port, args.instance, args.days)
+        until = None if args.days is not None else (args.until or "friendly")
+        remind(args.port, args.instance, days=args.days, until=until)
     elif args.command == "statement":
         statement(args.port, args.instance)
     else:
