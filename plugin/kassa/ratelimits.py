@@ -34,13 +34,12 @@ from flask_limiter.constants import ExemptionScope
 from limits.errors import ConfigurationError as StorageError
 
 from .account.views import account
-from .api.auth import bearer_token, storefront_for_key
+from .api.auth import request_storefront
 from .api.views import api
 from .checkout.views import checkout
 from .config import KassaConfig
 from .errors import ConfigurationError
 from .payments.views import payments
-from .state import get_state
 
 logger = logging.getLogger("kassa")
 
@@ -199,7 +198,7 @@ def _not_token_page() -> bool:
 
 def _storefront() -> str:
     """The storefront whose API key the request carries, or ``""``."""
-    return storefront_for_key(get_state().config.api_keys, bearer_token()) or ""
+    return request_storefront() or ""
 
 
 def _not_storefront_call() -> bool:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from ..config import BACKOFFICE_SCOPES, KassaConfig
+from ..config import BACKOFFICE_SCOPES
 from ..errors import KassaHTTPError
 from ..state import get_state
 
@@ -32,17 +32,30 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def storefront_for_key(api_keys: Mapping[str, str], token: str | None) -> str | None:
-    """The storefront whose API key is ``token``, or None.
+def owner_of_key(keys: Mapping[str, str], token: str | None) -> str | None:
+    """The name whose key in ``keys`` is ``token``, or None.
 
     Every configured key is compared, in constant time, whatever the outcome of the others.
     """
     offered = (token or "").encode("utf-8", "surrogateescape")
     found = None
-    for storefront, key in api_keys.items():
+    for name, key in keys.items():
         if hmac.compare_digest(offered, key.encode("utf-8")) and found is None:
-            found = storefront
+            found = name
     return found
+
+
+def request_storefront() -> str | None:
+    """The storefront whose API key this request carries, or None; looked up once per
+    request (the rate limits and the view both ask)."""
+    # Kept in the request's own environ: ``g`` may outlive one request (a test's app context).
+    if _STOREFRONT_KEY not in request.environ:
+        request.environ[_STOREFRONT_KEY] = owner_of_key(get_state().config.api_keys,
+                                                        bearer_token())
+    return request.environ[_STOREFRONT_KEY]  # type: ignore[no-any-return]
+
+
+_STOREFRONT_KEY = "kassa.key_storefront"
 
 
 @dataclass(frozen=True)
@@ -54,19 +67,17 @@ class Caller:
     scopes: frozenset[str]
 
 
-def caller_for_key(config: KassaConfig, token: str | None) -> Caller | None:
-    """The caller whose storefront or back-office key is ``token``, or None; every key is
-    compared in constant time."""
-    storefront = storefront_for_key(config.api_keys, token)
-    offered = (token or "").encode("utf-8", "surrogateescape")
-    backoffice = None
-    for entry in config.backoffice_keys.values():
-        if hmac.compare_digest(offered, entry.key.encode("utf-8")) and backoffice is None:
-            backoffice = entry
+def request_caller() -> Caller | None:
+    """The caller whose storefront or back-office key this request carries, or None; every
+    key is compared in constant time."""
+    storefront = request_storefront()
+    office_keys = get_state().config.backoffice_keys
+    office = owner_of_key({name: entry.key for name, entry in office_keys.items()},
+                          bearer_token())
     if storefront is not None:
         return Caller(storefront, frozenset(BACKOFFICE_SCOPES))
-    if backoffice is not None:
-        return Caller(None, backoffice.scopes)
+    if office is not None:
+        return Caller(None, office_keys[office].scopes)
     return None
 
 
@@ -86,7 +97,7 @@ def key_required(scope: str) -> Callable[[F], F]:
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            caller = caller_for_key(get_state().config, bearer_token())
+            caller = request_caller()
             if caller is None:
                 raise KassaHTTPError("auth.invalid_key", "a valid API key is required as "
                                      "'Authorization: Bearer <key>'", status=401)
@@ -114,7 +125,7 @@ def storefront_required(view: F) -> F:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        storefront = storefront_for_key(get_state().config.api_keys, bearer_token())
+        storefront = request_storefront()
         if storefront is None:
             raise KassaHTTPError("auth.invalid_key", "a valid storefront API key is required "
                                  "as 'Authorization: Bearer <key>'", status=401)
