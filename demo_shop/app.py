@@ -21,7 +21,7 @@ from kassa.i18n import format_day, format_money
 
 from .catalog import CURRENCIES, PRODUCTS, VAT_RATES, product
 from .kassa_client import KassaApiError, KassaClient
-from .text import COUNTRY_LOCALE, DEMO_CUSTOMERS, shop_text
+from .text import COUNTRY_LOCALE, DEMO_CUSTOMERS, shop_text, template_words
 
 DEMO_API_KEY = "demo-storefront-key-0123456789abcdef"
 
@@ -71,7 +71,7 @@ def create_app(instance_path: str | None = None, **config: Any) -> Flask:
         code = country()
         locale = COUNTRY_LOCALE[code]
         return render_template(template, country=code, currency=CURRENCIES[code],
-                               locale=locale, text=shop_text(locale),
+                               locale=locale, **template_words(locale),
                                demo_customer=DEMO_CUSTOMERS[code],
                                url_map_endpoints=app.view_functions,
                                kassa_prefix=app.extensions["kassa"].config.url_prefix, **values)
@@ -88,7 +88,8 @@ def create_app(instance_path: str | None = None, **config: Any) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError) -> tuple[str, int]:
-        return page("message.html", message=shop_text(COUNTRY_LOCALE[country()])["expired"]), 400
+        _ = shop_text(COUNTRY_LOCALE[country()])
+        return page("message.html", message=_("The page expired. Please try again.")), 400
 
     def check_form() -> None:
         try:
@@ -131,13 +132,15 @@ def create_app(instance_path: str | None = None, **config: Any) -> Flask:
         lines = cart_lines(code)
         if not lines:
             return redirect(url_for("cart"))
+        _ = shop_text(COUNTRY_LOCALE[code])
         form = request.form
         payload = {
             "order": {
                 "reference": f"DEMO-{secrets.token_hex(4).upper()}",
                 "currency": CURRENCIES[code], "country": code,
                 "total": sum(line["total"] for line in lines),
-                "lines": [{"description": line["name"], "quantity": line["quantity"],
+                # The invoice names the products in the shopper's language.
+                "lines": [{"description": _(line["name"]), "quantity": line["quantity"],
                            "unit_price": line["unit_price"], "vat_rate": str(VAT_RATES[code])}
                           for line in lines],
             },

@@ -5,24 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .text import N_
+
 
 @dataclass(frozen=True)
 class Product:
     """One product with its price in minor units per currency and its VAT rate per country."""
 
     sku: str
+    #: The English name, a message of the ``demo`` catalog: translate it where it is shown.
     name: str
     prices: dict[str, int]
 
 
 PRODUCTS: tuple[Product, ...] = (
-    Product("sauna-bucket", "Sauna bucket and ladle, Finnish pine",
+    Product("sauna-bucket", N_("Sauna bucket and ladle, Finnish pine"),
             {"EUR": 6990, "SEK": 79900, "NOK": 82900}),
-    Product("wool-blanket", "Wool blanket, 130 × 180 cm", {"EUR": 12900, "SEK": 149900,
-                                                           "NOK": 152900}),
-    Product("coffee-set", "Kuksa cup and coffee set", {"EUR": 4490, "SEK": 49900, "NOK": 52900}),
-    Product("lamp", "Pendant lamp, birch veneer", {"EUR": 34900, "SEK": 399900, "NOK": 409900}),
-    Product("ski-set", "Cross-country ski set", {"EUR": 59900, "SEK": 689900, "NOK": 699900}),
+    Product("wool-blanket", N_("Wool blanket, 130 × 180 cm"), {"EUR": 12900, "SEK": 149900,
+                                                               "NOK": 152900}),
+    Product("coffee-set", N_("Kuksa cup and coffee set"),
+            {"EUR": 4490, "SEK": 49900, "NOK": 52900}),
+    Product("lamp", N_("Pendant lamp, birch veneer"),
+            {"EUR": 34900, "SEK": 399900, "NOK": 409900}),
+    Product("ski-set", N_("Cross-country ski set"), {"EUR": 59900, "SEK": 689900, "NOK": 699900}),
 )
 
 #: Standard VAT rate per country (percent).

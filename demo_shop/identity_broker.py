@@ -19,6 +19,9 @@ DEMO_PEOPLE = {
     "maija": {"personal_identity_number": "131052-308T", "name": "Maija Meikäläinen"},
     "sven": {"personal_identity_number": "19811218-9876", "name": "Sven Svensson"},
     "kari": {"personal_identity_number": "01010750160", "name": "Kari Nordmann"},
+    # What the demo credit register (credit_register.py) says: a credit ban; high debt.
+    "liisa": {"personal_identity_number": "150385-212V", "name": "Liisa Esimerkki"},
+    "pekka": {"personal_identity_number": "240790-346H", "name": "Pekka Esimerkki"},
 }
 
 

@@ -26,7 +26,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask, Response, abort, render_template, session
 from markupsafe import Markup, escape
 
-from .text import COUNTRY_LOCALE, shop_text
+from .text import COUNTRY_LOCALE, template_words
 
 __all__ = ["Mailbox", "ReceivedMessage", "register_mailbox", "start_mailbox"]
 
@@ -178,7 +178,7 @@ def register_mailbox(app: Flask, mailbox: Mailbox) -> None:
         country = country if country in COUNTRY_LOCALE else "FI"
         locale = COUNTRY_LOCALE[country]
         return render_template(template, country=country, locale=locale,
-                               text=shop_text(locale), url_map_endpoints=app.view_functions,
+                               **template_words(locale), url_map_endpoints=app.view_functions,
                                **values)
 
     def mailbox_list() -> str:

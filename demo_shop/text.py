@@ -1,159 +1,73 @@
-"""The demo shop's own few strings per language (a real storefront has its own i18n)."""
+"""The demo shop's own words, from its own catalog: the ``demo`` translation domain in
+``demo_shop/translations/<fi|sv|nb>/LC_MESSAGES/demo.po`` (English is the source), kept apart
+from Kassa's ``kassa`` catalog as a real storefront keeps its own. ``make translations``
+compiles it; ``demo_shop/babel.cfg`` says where its messages are.
+"""
 
 from __future__ import annotations
 
-COUNTRY_LOCALE = {"FI": "fi", "SE": "sv", "NO": "nb"}
+import os
+from functools import cache
+from typing import Any
 
-_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "status_open": "Waiting for payment",
-        "status_paid": "Paid",
-        "status_partly_paid": "Partly paid",
-        "status_overdue": "Overdue",
-        "title": "Nordic Home & Outdoors",
-        "tagline": "Pay by invoice or in instalments.",
-        "add": "Add to cart",
-        "cart": "Cart",
-        "empty": "Your cart is empty.",
-        "remove": "Remove",
-        "total": "Total",
-        "details": "Your details",
-        "name": "Name",
-        "email": "E-mail",
-        "phone": "Phone",
-        "street": "Street address",
-        "postal_code": "Postal code",
-        "city": "City",
-        "pay": "Pay by invoice or in instalments",
-        "mailbox": "Demo mailbox",
-        "thanks": "Thank you for your order!",
-        "invoice": "Invoice",
-        "due": "Due",
-        "status": "Status",
-        "not_done": "The payment was not completed.",
-        "back": "Back to the shop",
-        "expired": "The page expired. Please try again.",
-        "mail_from": "From",
-        "mail_to": "To",
-        "mail_subject": "Subject",
-        "mail_received": "Received",
-        "mail_attachments": "Attachments",
-        "mail_no_subject": "(no subject)",
-        "mail_none": "No messages yet. Buy something on invoice and the "
-                     "invoice e-mail arrives here.",
-    },
-    "fi": {
-        "status_open": "Odottaa maksua",
-        "status_paid": "Maksettu",
-        "status_partly_paid": "Osittain maksettu",
-        "status_overdue": "Erääntynyt",
-        "title": "Nordic Home & Outdoors",
-        "tagline": "Maksa laskulla tai osamaksulla.",
-        "add": "Lisää ostoskoriin",
-        "cart": "Ostoskori",
-        "empty": "Ostoskorisi on tyhjä.",
-        "remove": "Poista",
-        "total": "Yhteensä",
-        "details": "Tietosi",
-        "name": "Nimi",
-        "email": "Sähköposti",
-        "phone": "Puhelin",
-        "street": "Katuosoite",
-        "postal_code": "Postinumero",
-        "city": "Postitoimipaikka",
-        "pay": "Maksa laskulla tai osamaksulla",
-        "mailbox": "Demopostilaatikko",
-        "thanks": "Kiitos tilauksestasi!",
-        "invoice": "Lasku",
-        "due": "Eräpäivä",
-        "status": "Tila",
-        "not_done": "Maksu jäi kesken.",
-        "back": "Takaisin kauppaan",
-        "expired": "Sivu on vanhentunut. Yritä uudelleen.",
-        "mail_from": "Lähettäjä",
-        "mail_to": "Vastaanottaja",
-        "mail_subject": "Aihe",
-        "mail_received": "Vastaanotettu",
-        "mail_attachments": "Liitteet",
-        "mail_no_subject": "(ei aihetta)",
-        "mail_none": "Ei vielä viestejä. Osta jotain laskulla, niin lasku "
-                     "saapuu tänne sähköpostina.",
-    },
-    "sv": {
-        "status_open": "Väntar på betalning",
-        "status_paid": "Betald",
-        "status_partly_paid": "Delvis betald",
-        "status_overdue": "Förfallen",
-        "title": "Nordic Home & Outdoors",
-        "tagline": "Betala mot faktura eller delbetala.",
-        "add": "Lägg i varukorgen",
-        "cart": "Varukorg",
-        "empty": "Din varukorg är tom.",
-        "remove": "Ta bort",
-        "total": "Totalt",
-        "details": "Dina uppgifter",
-        "name": "Namn",
-        "email": "E-post",
-        "phone": "Telefon",
-        "street": "Gatuadress",
-        "postal_code": "Postnummer",
-        "city": "Ort",
-        "pay": "Betala mot faktura eller delbetala",
-        "mailbox": "Demobrevlåda",
-        "thanks": "Tack för din beställning!",
-        "invoice": "Faktura",
-        "due": "Förfallodag",
-        "status": "Status",
-        "not_done": "Betalningen slutfördes inte.",
-        "back": "Tillbaka till butiken",
-        "expired": "Sidan är inte längre giltig. Försök gärna igen.",
-        "mail_from": "Från",
-        "mail_to": "Till",
-        "mail_subject": "Ämne",
-        "mail_received": "Mottaget",
-        "mail_attachments": "Bilagor",
-        "mail_no_subject": "(inget ämne)",
-        "mail_none": "Inga meddelanden ännu. Köp något mot faktura, så "
-                     "kommer fakturamejlet hit.",
-    },
-    "nb": {
-        "status_open": "Venter på betaling",
-        "status_paid": "Betalt",
-        "status_partly_paid": "Delvis betalt",
-        "status_overdue": "Forfalt",
-        "title": "Nordic Home & Outdoors",
-        "tagline": "Betal med faktura eller del opp.",
-        "add": "Legg i handlekurven",
-        "cart": "Handlekurv",
-        "empty": "Handlekurven er tom.",
-        "remove": "Fjern",
-        "total": "Totalt",
-        "details": "Dine opplysninger",
-        "name": "Navn",
-        "email": "E-post",
-        "phone": "Telefon",
-        "street": "Gateadresse",
-        "postal_code": "Postnummer",
-        "city": "Poststed",
-        "pay": "Betal med faktura eller del opp",
-        "mailbox": "Demopostkasse",
-        "thanks": "Takk for bestillingen!",
-        "invoice": "Faktura",
-        "due": "Forfallsdato",
-        "status": "Status",
-        "not_done": "Betalingen ble ikke fullført.",
-        "back": "Tilbake til butikken",
-        "expired": "Siden er utløpt. Prøv gjerne igjen.",
-        "mail_from": "Fra",
-        "mail_to": "Til",
-        "mail_subject": "Emne",
-        "mail_received": "Mottatt",
-        "mail_attachments": "Vedlegg",
-        "mail_no_subject": "(uten emne)",
-        "mail_none": "Ingen meldinger ennå. Kjøp noe på faktura, så kommer "
-                     "fakturaen på e-post hit.",
-    },
+from babel.support import NullTranslations, Translations
+
+COUNTRY_LOCALE = {"FI": "fi", "SE": "sv", "NO": "nb"}
+#: The demo's translation domain and where its catalogs live.
+DOMAIN = "demo"
+TRANSLATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "translations")
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the ``demo`` catalog where it is defined (a product name, a
+    status); it is translated where it is shown."""
+    return message
+
+
+#: An invoice's status as the shop's thank-you page names it.
+STATUS_LABELS = {
+    "open": N_("Waiting for payment"),
+    "paid": N_("Paid"),
+    "partly_paid": N_("Partly paid"),
+    "overdue": N_("Overdue"),
 }
+
+
+@cache
+def _catalog(locale: str) -> NullTranslations:
+    if locale not in COUNTRY_LOCALE.values():
+        return NullTranslations()
+    return Translations.load(TRANSLATIONS_DIR, [locale], domain=DOMAIN)
+
+
+class ShopText:
+    """``gettext`` and ``ngettext`` of the ``demo`` domain in one locale."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._messages = _catalog(locale)
+
+    def __call__(self, message: str, **variables: Any) -> str:
+        text = self._messages.ugettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        """The plural form for ``num``; ``%(num)d`` is always available."""
+        return self._messages.ungettext(singular, plural, num) % dict(variables, num=num)
+
+
+def shop_text(locale: str) -> ShopText:
+    """The shop's words in ``locale`` (English if unknown): ``shop_text("fi")("Cart")``."""
+    return ShopText(locale)
+
+
+def template_words(locale: str) -> dict[str, Any]:
+    """What the demo's templates translate with: ``_``, ``gettext``, ``ngettext`` and the
+    status labels, in ``locale``."""
+    words = shop_text(locale)
+    return {"_": words, "gettext": words, "ngettext": words.ngettext,
+            "status_labels": STATUS_LABELS}
+
 
 #: Example customers so a newcomer can click through the demo without typing.
 DEMO_CUSTOMERS = {
@@ -182,8 +96,3 @@ DEMO_CUSTOMERS = {
         "city": "Oslo",
     },
 }
-
-
-def shop_text(locale: str) -> dict[str, str]:
-    """The shop's strings in ``locale`` (English if unknown)."""
-    return _TEXT.get(locale, _TEXT["en"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -54,3 +55,18 @@ def make_invoice(app: Flask, *, country: str = "FI", amount: int = 12990, sequen
         session.flush()
         session.add(InvoiceEvent(invoice=invoice, kind="issued", data={}))
         return invoice.id
+
+
+def pinned_rates(**reference_rates: str) -> list[dict[str, Any]]:
+    """Rule rows that fix each country's reference rate from today on, whatever rows the
+    shipped table gains later; the legal margins (FI 7, SE 8 pp) are pinned as well."""
+    today = date.today().isoformat()
+    margins = {"FI": "7", "SE": "8", "NO": "8"}
+    rows = []
+    for country, rate in reference_rates.items():
+        rows.append({"country": country, "key": "reference_rate_pct", "value": rate,
+                     "effective_from": today, "source": "test", "status": "C"})
+        rows.append({"country": country, "key": "late_interest_margin_pct",
+                     "value": margins[country], "effective_from": today, "source": "test",
+                     "status": "C"})
+    return rows

@@ -29,6 +29,8 @@ import pytest
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from kassa.checkout.identity_provider import forget_discovery
+
 # oidc-provider-mock 0.3 still uses Authlib's deprecated JOSE and JWT-config APIs; those
 # warnings are about the test provider, not about Kassa, so they are kept out of the report.
 with warnings.catch_warnings():
@@ -79,6 +81,8 @@ class OidcProvider:
         traceback: TracebackType | None,
     ) -> None:
         assert self._server is not None and self._thread is not None
+        # A later provider may get this port again, with other keys under the same issuer.
+        forget_discovery(self.issuer)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)

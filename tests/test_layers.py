@@ -16,11 +16,13 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "plugin" / "kassa"
 #: prefix wins, so ``payments.views`` sits above the rest of ``payments``.
 LAYERS: dict[str, int] = {
     "core": 0, "translations": 0,
-    "errors": 1, "config": 1, "products": 1, "signals": 1, "i18n": 1, "state": 1,
+    "errors": 1, "config": 1, "service_settings": 1, "products": 1, "signals": 1, "i18n": 1,
+    "state": 1,
     "db": 2,
     "services": 3, "invoicing": 3, "payments": 3, "workers": 3,
     "notify": 4,
-    "pages": 5, "checkout": 5, "account": 5, "api": 5, "payments.views": 5, "ratelimits": 5,
+    "pages": 5, "checkout": 5, "account": 5, "api": 5, "console": 5, "payments.views": 5,
+    "ratelimits": 5,
     "cli": 6, "extension": 6,
     "": 7,  # the package's __init__: re-exports the public API
 }

@@ -384,3 +384,32 @@ def test_a_storage_url_is_refused_without_showing_its_password() -> None:
         load_config(base_config(KASSA_RATELIMIT_STORAGE_URL="mongodb://kassa:s3cret@db/limits"))
     assert caught.value.key == "KASSA_RATELIMIT_STORAGE_URL"
     assert "s3cret" not in str(caught.value)
+
+
+# -- the customer-service pages' sign-in -------------------------------------------------------
+
+
+def test_sign_in_attempts_are_limited_per_address_and_codes_per_invoice(
+        limited_app: Callable[..., Flask]) -> None:
+    import re
+
+    app = limited_app({"account_sign_in_per_ip": "3 per minute",
+                       "account_code_per_invoice": "2 per minute"})
+    client = app.test_client()
+    page = client.get("/kassa/account/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    form = {"csrf_token": token.group(1), "number": "2026000001", "proof": "00100"}
+    for _attempt in range(2):
+        assert client.post("/kassa/account/sign-in", data=form).status_code == 200
+    # A third code for the same invoice number, from another address, is refused too.
+    elsewhere = client_at(app, ELSEWHERE)
+    other_page = elsewhere.get("/kassa/account/sign-in").get_data(as_text=True)
+    other_token = re.search(r'name="csrf_token" value="([^"]+)"', other_page)
+    assert other_token
+    retry_after(elsewhere.post("/kassa/account/sign-in",
+                               data={**form, "csrf_token": other_token.group(1)}), 60)
+    assert client.post("/kassa/account/sign-in",
+                       data={**form, "number": "2026000002"}).status_code == 200
+    retry_after(client.post("/kassa/account/sign-in",
+                            data={**form, "number": "2026000003"}), 60)

@@ -1,4 +1,4 @@
-"""Kassa: pay by invoice and installments for Nordic Flask shops.
+"""Kassa: pay by invoice and instalments for Nordic Flask shops.
 
 This module only re-exports the public API::
 

@@ -15,22 +15,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import generate_password_hash
 
-from .config import settings_table
+from .config import COUNTRY_CURRENCY, STAFF_ROLES, KassaConfig, settings_table
 from .core.camt import StatementError
+from .core.credit import InvoiceProduct
 from .core.money import Money
+from .core.rules import RULE_KEYS, Rule, missing_half_year_rows
 from .db import migrate
 from .db.models import GoneEndpoint, Invoice, InvoiceEvent, StaffUser
 from .notify.lifecycle import collection_case
 from .notify.outbox import deliver_pending, resend
+from .services.credit_reporting import run_credit_reporting
+from .services.offers import lowest_offered_amount, product_credit_scope
 from .services.reminders import RunReport, run_reminders
 from .services.statements import import_statement
 from .state import get_state
 
-STAFF_ROLES = ("agent", "lead", "admin")
-
-
 #: ``flask kassa``: an AppGroup, so every command runs inside the app's context.
-kassa_cli = AppGroup("kassa", help="Kassa: pay by invoice and installments.")
+kassa_cli = AppGroup("kassa", help="Kassa: pay by invoice and instalments.")
 
 
 @kassa_cli.group("db", help="Kassa's database schema.")
@@ -111,6 +112,66 @@ def show_config() -> None:
         click.echo(f"{key} = {value!r}" if not secret else f"{key} = {value}")
 
 
+@kassa_cli.command("rules", help="Show the legal rules in force for each served country (value, "
+                   "since when, status, source) and warn where a half-yearly rate has no row "
+                   "for the current half-year.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="As if it were this day (YYYY-MM-DD); default: today.")
+def show_rules(today: datetime | None) -> None:
+    day = today.date() if today else date.today()
+    config = get_state().config
+    book = config.rulebook
+    for country in config.countries:
+        click.echo(f"{country}: rules in force on {day.isoformat()} "
+                   "(status C confirmed, S secondary source, U unconfirmed)")
+        for key in RULE_KEYS:
+            rule = book.find(country, key, day)
+            if rule is not None:
+                click.echo(f"  {key:<36} {_rule_value(rule, country):>12}  since "
+                           f"{rule.effective_from.isoformat()}  {rule.status}  {rule.source}")
+        _show_products(config, country, day)
+    for gap in missing_half_year_rows(book, config.countries, day):
+        click.echo(f"WARNING {gap.message}")
+
+
+def _show_products(config: KassaConfig, country: str, day: date) -> None:
+    """Each product of ``country``: whether its offers are consumer credit, and why; for a
+    plan, the amount it is offered from under KASSA_MAX_OFFER_APR."""
+    products = config.products.get(country)
+    if products is None:
+        return
+    ceiling = config.max_offer_apr.get(country)
+    click.echo(f"  offers on {day.isoformat()} (KASSA_MERCHANT_SIZE {config.merchant_size}, "
+               f"KASSA_MAX_OFFER_APR {f'{ceiling:f} %' if ceiling is not None else 'none'}):")
+    for product in ([products.invoice] if products.invoice else []) + list(products.installments):
+        scope = product_credit_scope(config, country, product, day)
+        answer = "consumer credit" if scope.consumer_credit else "not consumer credit"
+        if isinstance(product, InvoiceProduct):
+            terms = f"invoice, {product.days_to_pay} days"
+            offered = ""
+        else:
+            terms = f"{product.months} months"
+            lowest = lowest_offered_amount(config, country, product, day)
+            offered = ("  never offered: the APR is above the ceiling at every amount"
+                       if lowest is None else
+                       f"  offered from {Money(lowest, products.currency)}")
+        click.echo(f"    {product.id:<20} {terms:<18} {answer} ({scope.reason}){offered}")
+
+
+def _rule_value(rule: Rule, country: str) -> str:
+    """A rule's value in the unit its key names: ``2.5 %``, ``5.00 EUR``, ``14 days``."""
+    value = rule.value
+    if rule.key.endswith("_pct"):
+        return f"{value:f} %"
+    if rule.key.endswith("_minor"):
+        return str(Money(int(value), COUNTRY_CURRENCY[country]))
+    if rule.key.endswith("_days") or "_days_" in rule.key:  # also ..._min_days_to_pay
+        return f"{int(value)} days"
+    if rule.key.endswith("_flag"):
+        return "yes" if value else "no"
+    return f"{value:f}"
+
+
 @kassa_cli.command("deliver", help="Send the queued messages that are due (invoices by e-mail); "
                    "failures are retried later with growing pauses.")
 @click.option("--loop", is_flag=True, help="Keep running; check the queue every --interval s.")
@@ -168,7 +229,8 @@ def endpoints_enable(endpoint_id: int) -> None:
 
 
 @kassa_cli.command("run-reminders", help="Take today's reminder steps: friendly contacts, "
-                   "formal reminders, hand-offs to collection. Safe to run again.")
+                   "formal reminders, hand-offs to collection; and queue today's reports to "
+                   "the credit registers (KASSA_CREDIT_REPORTING). Safe to run again.")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Run as if it were this day (YYYY-MM-DD); default: today.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1))
@@ -187,6 +249,16 @@ def run_reminders_command(today: datetime | None, batch_size: int, workers: int)
     click.echo(f"\nReminder run for {day.isoformat()}: {report.examined} invoices looked at; "
                f"{report.steps['friendly']} friendly contacts, {report.steps['reminder']} "
                f"reminders, {report.steps['collection']} handed to collection.")
+    state = get_state()
+    if state.config.credit_reporting:
+        credit = run_credit_reporting(state, today=day)
+        queued = credit.queued
+        click.echo(f"Credit registers: {queued['credit.changed']} changes, "
+                   f"{queued['credit.delayed_60']} payment delays and {queued['credit.repaid']} "
+                   "repaid credits queued for reporting.")
+        if credit.overdue:
+            click.echo(f"WARNING {credit.overdue} credit reports have passed their legal "
+                       "deadline undelivered: see `flask kassa deliver` and the outbox.")
 
 
 @kassa_cli.command("export-collection", help="Write the invoices handed to collection as "

@@ -20,19 +20,33 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import date
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 from limits import parse_many
-from stdnum import bic, iban
+from stdnum import bic, iban, luhn
+from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError
+from stdnum.fi import ytunnus
+from stdnum.no import mva as no_vat
+from stdnum.no import orgnr as no_orgnr
+from stdnum.se import orgnr as se_orgnr
 
 from .core.errors import KassaError
 from .core.money import Money
 from .core.rules import DEFAULT_RULES, Rule, RuleBook, parse_rule
 from .errors import ConfigurationError
 from .products import CountryProducts, parse_products, validate_products_against_law
+from .service_settings import (
+    DEFAULT_SUPPORT_HOURS,
+    OpeningHours,
+    SelfServicePolicy,
+    parse_contact_ranking,
+    parse_self_service,
+    parse_support_hours,
+)
 
 PREFIX = "KASSA_"
 #: KASSA_PUBLIC_URL of an app in debug or testing mode that sets none.
@@ -193,6 +207,18 @@ def _countries(value: Any) -> tuple[str, ...]:
     return items
 
 
+#: The help console's roles, least to most trusted: a role may do all a lower one may.
+STAFF_ROLES: tuple[str, ...] = ("agent", "supervisor", "admin")
+
+
+def _staff_roles(value: Any) -> tuple[str, ...]:
+    items = tuple(str(v).lower() for v in _sequence(value))
+    for role in items:
+        if role not in STAFF_ROLES:
+            raise _Invalid(f"unknown role {role!r}; the roles are {', '.join(STAFF_ROLES)}")
+    return items
+
+
 def _locale(value: Any) -> str:
     text = _text(value).lower()
     text = "nb" if text in ("no", "nn") else text
@@ -303,6 +329,16 @@ def _backoffice_keys(value: Any) -> dict[str, BackofficeKey]:
     return result
 
 
+def _parsed(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A parser of :mod:`kassa.service_settings`, its ValueError made a config error."""
+    def wrapped(value: Any) -> Any:
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise _Invalid(str(exc)) from None
+    return wrapped
+
+
 def _choice(*allowed: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         if value not in allowed:
@@ -344,6 +380,43 @@ def _bank_accounts(value: Any) -> dict[str, BankAccount]:
             raise _Invalid(f"{country}: IBAN {iban_text!r} is not a {country} account")
         result[country] = BankAccount(iban=iban_compact, bic=bic_compact)
     return result
+
+
+def _business_id(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is None:
+        return None
+    for module in (ytunnus, se_orgnr, no_orgnr):
+        if module.is_valid(text):
+            return str(module.format(text))
+    raise _Invalid(f"{value!r} is not a valid Finnish Y-tunnus, Swedish organisationsnummer or "
+                   "Norwegian organisasjonsnummer")
+
+
+def _vat_number(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is None:
+        return None
+    if eu_vat.is_valid(text):
+        return str(eu_vat.compact(text))
+    if no_vat.is_valid(text):
+        return str(no_vat.format(text))
+    raise _Invalid(f"{value!r} is not a valid EU VAT number (FI12345671, SE556036079301) or "
+                   "Norwegian MVA number (NO 923 609 016 MVA)")
+
+
+def _giro(low: int, high: int, name: str) -> Callable[[Any], str | None]:
+    def parse(value: Any) -> str | None:
+        text = _optional_text(value)
+        if text is None:
+            return None
+        digits = "".join(text.replace("-", "").split())
+        if not digits.isdigit() or not low <= len(digits) <= high or not luhn.is_valid(digits):
+            raise _Invalid(f"{value!r} is not a {name} number ({low} to {high} digits whose "
+                           "last is a mod-10 check digit)")
+        return digits
+
+    return parse
 
 
 def _minor_per_country(value: Any) -> dict[str, int]:
@@ -502,6 +575,72 @@ def _reminder_hooks(value: Any) -> tuple[HookTarget, ...]:
     return tuple(targets)
 
 
+#: Countries whose credit registers Kassa reports consumer credit to (docs/credit-reporting.md).
+CREDIT_REPORTING_COUNTRIES: tuple[str, ...] = ("FI", "NO")
+_CREDIT_REPORTING_KEYS = ("url", "token", "secret", "creditor_id")
+
+
+@dataclass(frozen=True)
+class CreditReportingTarget:
+    """Where one country's credit reports go (KASSA_CREDIT_REPORTING): the register's
+    endpoint, or a client the app plugs in (``url`` None; see
+    :func:`kassa.notify.credit_reports.use_register_client`). Credentials stay out of
+    ``repr``."""
+
+    country: str
+    url: str | None = field(default=None, repr=False)
+    #: Sent as ``Authorization: Bearer``.
+    token: str | None = field(default=None, repr=False)
+    #: Optional Standard Webhooks signing secret (``whsec_`` + base64): the body is signed too.
+    secret: str | None = field(default=None, repr=False)
+    #: The creditor as the register knows it; None: KASSA_MERCHANT_BUSINESS_ID.
+    creditor_id: str | None = None
+
+
+def _credit_reporting(value: Any) -> dict[str, CreditReportingTarget]:
+    # The URL and token are never echoed: they are credentials.
+    if not isinstance(value, Mapping):
+        raise _Invalid("must be a mapping of country code to {'url': ..., 'token': ...}")
+    result = {}
+    for country, entry in value.items():
+        country = str(country).upper()
+        if country == "SE":
+            raise _Invalid("SE: Sweden has no credit register that creditors must report to "
+                           "(credit bureaus such as UC are not fed by law); Kassa reports to "
+                           f"{' and '.join(CREDIT_REPORTING_COUNTRIES)}")
+        if country not in CREDIT_REPORTING_COUNTRIES:
+            raise _Invalid(f"unknown country {country!r}; Kassa reports to "
+                           f"{' and '.join(CREDIT_REPORTING_COUNTRIES)}")
+        if not isinstance(entry, Mapping):
+            raise _Invalid(f"{country}: must be a mapping with 'url' and 'token'")
+        unknown = sorted(set(entry) - set(_CREDIT_REPORTING_KEYS))
+        if unknown:
+            raise _Invalid(f"{country}: unknown key {unknown[0]!r} (keys: "
+                           f"{', '.join(_CREDIT_REPORTING_KEYS)})")
+        url, token, secret = entry.get("url"), entry.get("token"), entry.get("secret")
+        try:
+            url = None if url in (None, "") else _outbound_url(url)
+            if secret not in (None, ""):
+                secret = _webhook_secret(_text(secret))
+        except _Invalid as exc:
+            raise _Invalid(f"{country}: {exc}") from None
+        if url is not None and (not isinstance(token, str) or len(token.strip()) < 16):
+            raise _Invalid(f"{country}: token must be a string of at least 16 characters "
+                           "(the register's Bearer token)")
+        if url is None and (token or secret):
+            raise _Invalid(f"{country}: a token or secret needs a url")
+        creditor = entry.get("creditor_id")
+        if creditor is not None and (not isinstance(creditor, str) or not creditor.strip()
+                                     or len(creditor) > 40):
+            raise _Invalid(f"{country}: creditor_id must be a short text (the creditor's id "
+                           "at the register)")
+        result[country] = CreditReportingTarget(
+            country=country, url=url,
+            token=token.strip() if url and isinstance(token, str) else None,
+            secret=secret or None, creditor_id=creditor.strip() if creditor else None)
+    return result
+
+
 _SMS_SENDER_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9 ]{0,9}[A-Za-z0-9])?")
 
 
@@ -534,6 +673,8 @@ DEFAULT_RATE_LIMITS: Mapping[str, str] = {
     "client_secret_per_ip": "30 per hour",
     "token_pages_per_ip": "120 per minute",
     "api_per_storefront": "600 per minute",
+    "account_sign_in_per_ip": "20 per hour",
+    "account_code_per_invoice": "5 per hour",
 }
 #: Storage schemes of the rate limits: one process's memory, or a Redis all processes share.
 RATE_LIMIT_STORAGE_SCHEMES: tuple[str, ...] = (
@@ -582,19 +723,88 @@ def _key_prefix(value: Any) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class CreditRegisterSetting:
+    """Where a country's credit register is asked (KASSA_CREDIT_REGISTERS): an HTTP endpoint
+    that speaks the protocol of docs/consumer-credit.md. The URL and token stay out of
+    ``repr``: a URL may carry credentials."""
+
+    country: str
+    name: str
+    url: str = field(repr=False)
+    token: str | None = field(default=None, repr=False)
+    #: Seconds to wait for the register's answer (connect and read each).
+    timeout_seconds: int = 10
+
+
+_CREDIT_REGISTER_KEYS = ("name", "url", "token", "timeout_seconds")
+
+
+def _credit_registers(value: Any) -> dict[str, CreditRegisterSetting]:
+    # The URL is never echoed in a message: it may hold credentials.
+    if not isinstance(value, Mapping):
+        raise _Invalid("must be a mapping of country code to {'url': ..., 'token'?, 'name'?, "
+                       "'timeout_seconds'?}")
+    result = {}
+    for country, entry in value.items():
+        country = str(country).upper()
+        if country not in COUNTRY_CURRENCY:
+            raise _Invalid(f"unknown country {country!r}")
+        if not isinstance(entry, Mapping):
+            raise _Invalid(f"{country}: must be a mapping with at least 'url'")
+        unknown = sorted(set(entry) - set(_CREDIT_REGISTER_KEYS))
+        if unknown:
+            raise _Invalid(f"{country}: unknown key {unknown[0]!r} (keys: "
+                           f"{', '.join(_CREDIT_REGISTER_KEYS)})")
+        try:
+            url = _outbound_url(entry.get("url"))
+        except _Invalid as exc:
+            raise _Invalid(f"{country}: {exc}") from None
+        name = entry.get("name") or f"{country.lower()}-credit-register"
+        if not isinstance(name, str) or not _KEY_PREFIX.fullmatch(name):
+            raise _Invalid(f"{country}: name must be 1 to 64 letters, digits or _.:- "
+                           "characters")
+        token = entry.get("token")
+        if token is not None and (not isinstance(token, str) or not token.strip()):
+            raise _Invalid(f"{country}: token must be a non-empty string")
+        timeout = entry.get("timeout_seconds", 10)
+        if isinstance(timeout, bool) or not isinstance(timeout, int) or not 1 <= timeout <= 30:
+            raise _Invalid(f"{country}: timeout_seconds must be a whole number from 1 to 30")
+        result[country] = CreditRegisterSetting(country=country, name=name, url=url,
+                                                token=token, timeout_seconds=timeout)
+    return result
+
+
+def _optional_percent(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        percent = Decimal(str(value))
+    except ArithmeticError:
+        percent = Decimal("NaN")
+    if isinstance(value, bool | float) or not percent.is_finite() or not 0 < percent <= 1000:
+        raise _Invalid(f"must be a percent above 0 and at most 1000 as a string such as "
+                       f"'50', or empty to turn the rule off; got {value!r}")
+    return percent
+
+
 # -- the settings ----------------------------------------------------------------------------
 
+# Each plan starts where its APR is within the default ceiling (KASSA_MAX_OFFER_APR, 20 %):
+# a fixed fee on a small amount costs more a year than any interest the law allows, so no
+# plan is offered there (docs/consumer-credit.md, "Which offers are credit"). Swedish and
+# Norwegian plans are priced by interest (and a Swedish set-up fee), not by monthly fees.
 _DEFAULT_PRODUCTS = {
     "FI": {
         "invoice": {"id": "fi-invoice-14", "days_to_pay": 14, "fee": "0.00",
                     "min_amount": "10.00", "max_amount": "5000.00"},
         "installments": [
             {"id": "fi-3", "months": 3, "nominal_rate": "0", "setup_fee": "0.00",
-             "monthly_fee": "2.95", "min_amount": "50.00", "max_amount": "5000.00"},
+             "monthly_fee": "2.95", "min_amount": "300.00", "max_amount": "5000.00"},
             {"id": "fi-12", "months": 12, "nominal_rate": "9.9", "setup_fee": "0.00",
-             "monthly_fee": "2.95", "min_amount": "200.00", "max_amount": "5000.00"},
+             "monthly_fee": "2.95", "min_amount": "750.00", "max_amount": "5000.00"},
             {"id": "fi-24", "months": 24, "nominal_rate": "12.9", "setup_fee": "0.00",
-             "monthly_fee": "2.95", "min_amount": "500.00", "max_amount": "5000.00"},
+             "monthly_fee": "2.95", "min_amount": "1200.00", "max_amount": "5000.00"},
         ],
     },
     "SE": {
@@ -602,11 +812,11 @@ _DEFAULT_PRODUCTS = {
                     "min_amount": "100.00", "max_amount": "50000.00"},
         "installments": [
             {"id": "se-3", "months": 3, "nominal_rate": "0", "setup_fee": "0.00",
-             "monthly_fee": "29.00", "min_amount": "500.00", "max_amount": "50000.00"},
+             "monthly_fee": "29.00", "min_amount": "3000.00", "max_amount": "50000.00"},
             {"id": "se-12", "months": 12, "nominal_rate": "9.9", "setup_fee": "195.00",
-             "monthly_fee": "29.00", "min_amount": "2000.00", "max_amount": "50000.00"},
+             "monthly_fee": "0.00", "min_amount": "4500.00", "max_amount": "50000.00"},
             {"id": "se-24", "months": 24, "nominal_rate": "14.9", "setup_fee": "195.00",
-             "monthly_fee": "29.00", "min_amount": "5000.00", "max_amount": "50000.00"},
+             "monthly_fee": "0.00", "min_amount": "6000.00", "max_amount": "50000.00"},
         ],
     },
     "NO": {
@@ -614,12 +824,42 @@ _DEFAULT_PRODUCTS = {
                     "min_amount": "100.00", "max_amount": "50000.00"},
         "installments": [
             {"id": "no-12", "months": 12, "nominal_rate": "14.9", "setup_fee": "0.00",
-             "monthly_fee": "39.00", "min_amount": "2000.00", "max_amount": "50000.00"},
+             "monthly_fee": "0.00", "min_amount": "2000.00", "max_amount": "50000.00"},
             {"id": "no-24", "months": 24, "nominal_rate": "16.9", "setup_fee": "0.00",
-             "monthly_fee": "39.00", "min_amount": "5000.00", "max_amount": "50000.00"},
+             "monthly_fee": "0.00", "min_amount": "5000.00", "max_amount": "50000.00"},
         ],
     },
 }
+
+#: The default ceiling on a plan's APR, percent, per country (KASSA_MAX_OFFER_APR): Finland's
+#: absolute ceiling on the nominal rate of consumer credit is 20 %, and Sweden's cap
+#: (referensränta + 20 pp) is about as high; an APR above it comes from fees, not interest.
+DEFAULT_MAX_OFFER_APR: Mapping[str, str] = {"FI": "20", "SE": "20", "NO": "20"}
+
+
+def _apr_ceilings(value: Any) -> dict[str, Decimal | None]:
+    """The merchant's ceilings over the defaults: a country left out keeps its default, and
+    None or an empty string turns that country's ceiling off."""
+    if not isinstance(value, Mapping):
+        raise _Invalid("must be a mapping of country code to a percent such as '20'")
+    raw = {**DEFAULT_MAX_OFFER_APR, **{str(k).upper(): v for k, v in value.items()}}
+    result: dict[str, Decimal | None] = {}
+    for country, percent in raw.items():
+        if country not in COUNTRY_CURRENCY:
+            raise _Invalid(f"unknown country {country!r}")
+        if percent in (None, ""):
+            result[country] = None
+            continue
+        try:
+            ceiling = Decimal(str(percent))
+        except ArithmeticError:
+            ceiling = Decimal("NaN")
+        if isinstance(percent, bool | float) or not ceiling.is_finite() \
+                or not 0 < ceiling <= 1000:
+            raise _Invalid(f"{country}: must be a percent above 0 and at most 1000 as a string "
+                           f"such as '20', or None for no ceiling; got {percent!r}")
+        result[country] = ceiling
+    return result
 
 
 @dataclass(frozen=True)
@@ -638,7 +878,7 @@ class KassaConfig:
         "and the old after it (comma-separated), then run `flask kassa rotate-key`. Start-up "
         "stops if none of the keys is the one the database was encrypted with.", secret=True)
     countries: tuple[str, ...] = setting(["FI", "SE", "NO"], _countries, "Countries the shop "
-                                         "sells to on invoice and installments.")
+                                         "sells to on invoice and instalments.")
     default_locale: str = setting("en", _locale, "Language when neither the URL nor the browser "
                                   "names one of fi, sv, nb, en (`no` means nb).")
     shop_name: str = setting("Kassa demo shop", _text, "The merchant's name, shown on every "
@@ -672,6 +912,12 @@ class KassaConfig:
                                        "task for the support team).")
     fee_grace_days: int = setting(7, _whole_number(0, 30), "Full days after the friendly "
                                   "contact in which paying costs no reminder fee.")
+    friendly_contact_keeps_spacing: tuple[str, ...] = setting(
+        ["FI"], lambda v: _countries(v) if v else (), "Countries where the first fee-bearing "
+        "reminder keeps the legal spacing (`reminder_spacing_days`, FI 14 full days) after the "
+        "friendly contact too, as if it were a collection action: lawful whether or not it "
+        "counts as one (unconfirmed for Finland; see docs/lifecycle.md). Empty: the friendly "
+        "contact starts no legal clock, only KASSA_FEE_GRACE_DAYS.")
     collection_after_days: int = setting(14, _whole_number(1, 90), "Days after the last "
                                          "reminder's deadline before the hand-off to "
                                          "collection.")
@@ -689,12 +935,31 @@ class KassaConfig:
         "Payment reference per country: FI `fi` or `rf`; SE `ocr` or `ocr_length`; "
         "NO `kid_mod10` or `kid_mod11` (as agreed with the bank).")
     products: dict[str, CountryProducts] = setting(
-        _DEFAULT_PRODUCTS, _products, "Invoice and installment terms per country (amounts as "
+        _DEFAULT_PRODUCTS, _products, "Invoice and instalment terms per country (amounts as "
         "decimal strings in the country's currency, rates in percent); checked against the "
-        "country's credit caps at start-up.")
+        "country's caps at start-up, the invoice's fee and days to pay included. The "
+        "default plans start where their APR is within KASSA_MAX_OFFER_APR "
+        "(docs/consumer-credit.md).")
+    max_offer_apr: dict[str, Decimal | None] = setting(
+        dict(DEFAULT_MAX_OFFER_APR), _apr_ceilings, "Highest APR, percent, at which an "
+        "instalment plan is offered, per country: a plan whose APR for the amount is above it "
+        "is left out of the offers, the widget and the checkout (fixed fees on a small amount "
+        "make an APR no interest cap would allow). A country left out keeps its default; None "
+        "turns its ceiling off. Default 20 in each country: Finland's absolute ceiling on the "
+        "nominal rate (docs/consumer-credit.md).")
+    merchant_size: str = setting(
+        "sme", _choice("sme", "large"), "`sme` if the merchant is a micro, small or "
+        "medium-sized enterprise (fewer than 250 persons, and turnover at most EUR 50 million "
+        "or balance sheet at most EUR 43 million; Recommendation 2003/361/EC), else `large`. "
+        "It decides how long a free deferral (an invoice without interest or fees) may run "
+        "without being consumer credit: 50 days for an SME, 14 for others (Directive (EU) "
+        "2023/2225 Art. 2(2), where the country's rules have such a row; see `flask kassa "
+        "rules`).")
     rules: tuple[Rule, ...] = setting([], _rules, "Extra dated legal rows (country, key, value, "
                                       "effective_from, source, status) that extend the shipped "
-                                      "table, e.g. a new half-year reference rate.")
+                                      "table, e.g. a new half-year reference rate; a row of the "
+                                      "same day replaces the shipped one. See `flask kassa "
+                                      "rules` and the example below.")
 
     api_keys: dict[str, str] = setting({}, _api_keys, "Storefront name to API key for the "
                                        "storefront API (Bearer token, 24+ characters); empty "
@@ -722,7 +987,11 @@ class KassaConfig:
         f"{DEFAULT_RATE_LIMITS['client_secret_per_ip']}); `token_pages_per_ip`: invoice and "
         "pay pages opened by a link's token, per client IP "
         f"({DEFAULT_RATE_LIMITS['token_pages_per_ip']}); `api_per_storefront`: storefront "
-        f"API calls per storefront key ({DEFAULT_RATE_LIMITS['api_per_storefront']}). Over a limit "
+        f"API calls per storefront key ({DEFAULT_RATE_LIMITS['api_per_storefront']}); "
+        "`account_sign_in_per_ip`: sign-in attempts and one-time codes typed on the "
+        f"customer-service pages ({DEFAULT_RATE_LIMITS['account_sign_in_per_ip']}); "
+        "`account_code_per_invoice`: one-time codes sent for one invoice "
+        f"({DEFAULT_RATE_LIMITS['account_code_per_invoice']}). Over a limit "
         "Kassa answers 429 with `Retry-After`. See docs/security.md.")
     ratelimit_storage_url: str = setting(
         "memory://", _rate_limit_storage, "Where the rate limits are counted: `memory://` "
@@ -745,10 +1014,51 @@ class KassaConfig:
         "(IBAN and BIC, both checked). The defaults are example accounts.")
     merchant_address: str = setting("Esimerkkikatu 1, 00100 Helsinki", _text, "The merchant's "
                                     "postal address, printed on invoices.")
+    merchant_business_id: str | None = setting(
+        "1234567-1", _business_id, "The merchant's business ID (Finnish Y-tunnus, Swedish "
+        "organisationsnummer or Norwegian organisasjonsnummer, checked), printed on every invoice "
+        "and reminder. The default is an example.")
+    merchant_vat_number: str | None = setting(
+        "FI12345671", _vat_number, "The merchant's VAT number (EU VAT or Norwegian MVA number, "
+        "checked), printed on every invoice and reminder. The default is an example.")
+    support_email: str | None = setting(None, _optional_text, "Where shoppers reach the "
+                                        "merchant's customer service by e-mail, printed on "
+                                        "invoices and reminders; empty: KASSA_MAIL_FROM.")
+    support_phone: str | None = setting(None, _optional_text, "Customer service phone number "
+                                        "printed on invoices and reminders; empty: none.")
+    bankgiro: str | None = setting(None, _giro(7, 8, "Bankgiro"), "The merchant's Bankgiro "
+                                   "number, printed on Swedish invoices and reminders beside the "
+                                   "account; empty: none.")
+    plusgiro: str | None = setting(None, _giro(2, 8, "Plusgiro"), "The merchant's Plusgiro "
+                                   "number, printed on Swedish invoices and reminders; empty: "
+                                   "none.")
     open_balance_cap: dict[str, int] = setting(
         {"FI": "5000.00", "SE": "50000.00", "NO": "50000.00"}, _minor_per_country,
         "Highest open balance a customer may have with the shop, per country, new purchase "
         "included; the default credit decision declines above it.")
+    credit_registers: dict[str, CreditRegisterSetting] = setting(
+        {}, _credit_registers, "Each country's credit register, asked before every credit "
+        "offer is granted: a mapping of country code to `url` (https://, http:// only for "
+        "localhost), optional `token` (sent as a Bearer token), `name` (kept with each "
+        "decision) and `timeout_seconds` (1 to 30, default 10). The HTTP protocol is in "
+        "docs/consumer-credit.md; a country without one is assessed on the shop's own history "
+        "only.", secret=True)
+    credit_register_unavailable: str = setting(
+        "decline", _choice("decline", "merchant_history"), "What a credit offer gets when the "
+        "country's register does not answer: `decline` (the shopper is told that invoice and "
+        "instalments are not available right now) or `merchant_history` (decide on the shop's "
+        "own history alone, and record that the register was not reached).")
+    credit_max_payment_defaults: int = setting(
+        0, _whole_number(0, 100), "Payment defaults or delays a register may report before a "
+        "credit offer is declined (0: any declines it).")
+    credit_max_unsecured_debt: dict[str, int] = setting(
+        {"FI": "15000.00", "SE": "150000.00", "NO": "150000.00"}, _minor_per_country,
+        "Highest unsecured consumer debt a register may report, this purchase included, per "
+        "country; above it a credit offer is declined. A country left out has no such cap.")
+    credit_max_debt_to_income_pct: Decimal | None = setting(
+        "50", _optional_percent, "Highest unsecured debt, this purchase included, in percent of "
+        "the gross annual income a register reports (where it reports one); above it a credit "
+        "offer is declined. Empty turns the rule off.")
     max_order_amount: dict[str, int] = setting(
         {"FI": "100000.00", "SE": "1000000.00", "NO": "1000000.00"}, _order_amount_limits,
         "Largest order total, and so unit price, a checkout session or the offers endpoint "
@@ -757,7 +1067,7 @@ class KassaConfig:
         "KASSA_COUNTRIES needs one.")
     strong_auth_countries: tuple[str, ...] = setting(
         ["FI"], lambda v: _countries(v) if v else (), "Countries where the shopper must identify "
-        "with strong electronic identification (OIDC) before invoice or installments.")
+        "with strong electronic identification (OIDC) before invoice or instalments.")
     oidc_issuer: str | None = setting(None, _optional_text, "Issuer URL of the OpenID Connect "
                                       "identity broker (FTN, BankID); discovery is read from "
                                       "it. Required when strong identification is on.")
@@ -822,6 +1132,64 @@ class KassaConfig:
     handover_token: str | None = setting(None, _optional_secret, "Bearer token sent to the "
                                          "print, e-invoice and digital mailbox services.",
                                          secret=True)
+    credit_reporting: dict[str, CreditReportingTarget] = setting(
+        {}, _credit_reporting, "Where consumer credit is reported, per country (FI: the "
+        "positive credit register; NO: the debt information companies): `url` (https://, "
+        "http:// only for localhost) and `token` (Bearer, 16+ characters), optional `secret` "
+        "(`whsec_...`: the body is signed as a Standard Webhook) and `creditor_id` (default "
+        "KASSA_MERCHANT_BUSINESS_ID). A country with neither url nor token reports through a "
+        "client the app plugs in. New credit, changes, the end of a credit and delays over the "
+        "legal limit are queued in the outbox with the deadline the law sets; empty: nothing "
+        "is reported. See docs/credit-reporting.md.", secret=True)
+
+    support_hours: dict[str, OpeningHours] = setting(
+        {k: dict(v) for k, v in DEFAULT_SUPPORT_HOURS.items()}, _parsed(parse_support_hours),
+        "When the customer-service team answers, per country in its own time: weekdays "
+        "(`mon`..`sun`) to windows such as `'09:00-11:30'`, and `closed`: the merchant's own "
+        "closed days (`['2026-12-24']`); closed on the country's public holidays too. Shown on "
+        "the contact page; callbacks are booked and service-level clocks count inside it. "
+        "Default: "
+        "Mon-Fri 09:00-16:00 in each country.")
+    contact_ranking: dict[str, dict[str, tuple[str, ...]]] = setting(
+        {}, _parsed(parse_contact_ranking), "The contact page's channels, best first, per "
+        "country and topic (`balance`, `dispute`, `overdue`, `more_time`, `plan`; channels "
+        "`self_service`, `phone`, `callback`, `message`, `email`); what is left out keeps the "
+        "default from the Ropo end-customer survey 2024 (docs/customer-service.md).")
+    self_service: dict[str, SelfServicePolicy] = setting(
+        {}, _parsed(parse_self_service), "What shoppers may do alone on the customer-service "
+        "pages, per country: `extension_days` (14), `extensions_per_invoice` (1), "
+        "`extension_fee` ('0.00'), `plan_max_months` (6), `plan_min_instalment` ('20.00' "
+        "EUR, '200.00' SEK and NOK), `plan_monthly_fee` ('0.00'), `plan_nominal_rate` ('0'). "
+        "Beyond it a request goes to the team. Fees above the country's cap stop start-up.")
+    upload_dir: str | None = setting(None, _optional_text, "Folder for files shoppers and "
+                                     "staff attach to messages and disputes, outside the web "
+                                     "root; empty: `kassa-uploads` in the app's instance "
+                                     "folder.")
+    upload_max_bytes: int = setting(5_000_000, _whole_number(10_000, 50_000_000), "Largest "
+                                    "attachment, bytes (PDF, JPEG, PNG or plain text, checked "
+                                    "by content).")
+    account_idle_minutes: int = setting(20, _whole_number(5, 240), "Minutes of inactivity "
+                                        "after which a shopper's customer-service session "
+                                        "ends.")
+    staff_totp_roles: tuple[str, ...] = setting(
+        ["admin"], _staff_roles, "Help-console roles (`agent`, `supervisor`, `admin`) that must "
+        "sign in with a one-time code from an authenticator app as well as the password; the "
+        "user sets the app up from a QR code at the first sign-in.")
+    staff_oidc_issuer: str | None = setting(None, _optional_text, "Issuer URL of the "
+                                            "merchant's OpenID Connect provider for staff "
+                                            "single sign-on; empty: passwords only.")
+    staff_oidc_client_id: str | None = setting(None, _optional_text, "The help console's "
+                                               "client id at the staff sign-on provider.")
+    staff_oidc_client_secret: str | None = setting(None, _optional_secret, "The help "
+                                                   "console's client secret at the staff "
+                                                   "sign-on provider.", secret=True)
+    staff_idle_minutes: int = setting(30, _whole_number(5, 480), "Minutes of inactivity after "
+                                      "which a staff member's help-console session ends.")
+    staff_lockout_attempts: int = setting(5, _whole_number(3, 20), "Wrong passwords or codes "
+                                          "in a row after which a staff account is locked for "
+                                          "KASSA_STAFF_LOCKOUT_MINUTES.")
+    staff_lockout_minutes: int = setting(15, _whole_number(1, 1440), "Minutes a staff account "
+                                         "stays locked after too many failed sign-ins.")
 
     def field_key(self, name: str) -> str:
         """The config key of attribute ``name``."""
@@ -897,7 +1265,25 @@ def load_config(app_config: Mapping[str, Any], *, today: date | None = None) -> 
                                             today or date.today())
     if problem:
         raise ConfigurationError(PREFIX + "PRODUCTS", problem)
+    problem = _self_service_against_law(config, today or date.today())
+    if problem:
+        raise ConfigurationError(PREFIX + "SELF_SERVICE", problem)
     return config
+
+
+def _self_service_against_law(config: KassaConfig, today: date) -> str | None:
+    """Why the self-service fees break a country's cap in force ``today``, or None."""
+    for country, policy in config.self_service.items():
+        fees = (("extension_fee", "extension_fee_cap_minor", policy.extension_fee_minor, ""),
+                ("plan_monthly_fee", "plan_fee_cap_minor",
+                 policy.plan_monthly_fee_minor * policy.plan_max_months,
+                 f" over {policy.plan_max_months} months"))
+        for name, key, minor, span in fees:
+            cap = config.rulebook.find(country, key, today)
+            if cap is not None and minor > cap.value:
+                return (f"{country} {name}: {minor / 100:.2f}{span} is above the legal cap "
+                        f"{cap.value / 100:.2f} ({cap.source})")
+    return None
 
 
 def render_docs() -> str:
@@ -930,8 +1316,26 @@ def render_docs() -> str:
         "Fee caps, intervals, interest margins and reference rates are dated rows shipped in",
         "`plugin/kassa/core/rules.py` (with source and status). Add newer rows through",
         "`KASSA_RULES`; the row in force on the relevant day applies. Products are checked",
-        "against them at start-up: a nominal rate, a fee or a total cost above the country's cap",
-        "stops start-up.",
+        "against them at start-up: a nominal rate, a fee or a total cost above the country's cap,",
+        "or an invoice's days to pay below the minimum, stops start-up.",
+        "",
+        "A reference rate is set for each half-year (1 January, 1 July). When the rate in force",
+        "today was not set for today's half-year, start-up logs a warning and",
+        "`flask kassa rules` prints it; the older rate goes on applying until a row is added:",
+        "",
+        "```python",
+        "KASSA_RULES = [",
+        '    # value: the rate as published, in percent (a string, e.g. "2.5")',
+        '    {"country": "SE", "key": "reference_rate_pct", "value": "X.X",',
+        '     "effective_from": "2026-07-01",',
+        '     "source": "Riksbanken, referensränta 1.7.-31.12.2026", "status": "C"},',
+        "]",
+        "```",
+        "",
+        "`status` is `C` (confirmed in law or an authority's publication), `S` (secondary source)",
+        "or `U` (unconfirmed); a row of the same day as a shipped row replaces it.",
+        "`flask kassa rules [--today YYYY-MM-DD]` lists, per served country, every row in force",
+        "with its value, start, source and status.",
         "",
     ]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,8 @@ from .api.views import api
 from .checkout.views import checkout
 from .cli import kassa_cli
 from .config import KassaConfig, load_config
+from .console import console, install_staff_login
+from .core.rules import missing_half_year_rows
 from .db.database import Database
 from .db.personal_ids import PersonalIdVault, check_encryption_key
 from .errors import ConfigurationError
@@ -31,6 +33,7 @@ from .notify.lifecycle import default_senders
 from .pages import brand_stylesheet, secure_responses
 from .payments.views import payments
 from .ratelimits import rate_limiter
+from .services.credit_registers import registers_from_config
 from .services.reminder_policy import check_reminder_policies
 from .state import EXTENSION_KEY, KassaState, close_request_session
 
@@ -39,19 +42,29 @@ logger = logging.getLogger("kassa")
 
 #: Each page and API blueprint with the path it is mounted at under ``KASSA_URL_PREFIX``.
 BLUEPRINTS = ((checkout, "/checkout"), (api, "/api/v1"), (account, "/account"),
-              (payments, "/pay"))
+              (payments, "/pay"), (console, "/console"))
 
 
 class Kassa:
-    """Adds pay by invoice and installments to a Flask app.
+    """Adds pay by invoice and instalments to a Flask app.
 
     :param app: the app to initialize now; or call :meth:`init_app` later.
     :param credit_decider: a callable that decides eligibility (default: Kassa's rules).
+    :param credit_registers: credit register adapters by country code, in place of those of
+        ``KASSA_CREDIT_REGISTERS`` (:class:`~kassa.core.credit_register.CreditRegister`).
+    :param scan_upload: the virus scanner of files shoppers and staff attach: called with the
+        bytes and the file name, it returns True for a clean file; a file it refuses is not
+        stored and the shopper is told (e.g. a call to clamd). None: files are checked by
+        type and size only.
     """
 
     def __init__(self, app: Flask | None = None, *,
-                 credit_decider: Callable[..., Any] | None = None) -> None:
+                 credit_decider: Callable[..., Any] | None = None,
+                 credit_registers: Mapping[str, Any] | None = None,
+                 scan_upload: Callable[[bytes, str], bool] | None = None) -> None:
         self.credit_decider = credit_decider
+        self.credit_registers = dict(credit_registers or {})
+        self.scan_upload = scan_upload
         if app is not None:
             self.init_app(app)
 
@@ -70,7 +83,11 @@ class Kassa:
             )
         _check_secret_key(app)
         config = load_config(app.config)
-        check_reminder_policies(config, date.today())
+        today = date.today()
+        check_reminder_policies(config, today)
+        # A half-yearly rate not yet entered is a warning, not a stop: the older row applies.
+        for gap in missing_half_year_rows(config.rulebook, config.countries, today):
+            app.logger.warning("Kassa: %s See `flask kassa rules`.", gap.message)
         url = config.database_url or _default_sqlite_url(app)
         state = KassaState(
             app=app,
@@ -81,10 +98,14 @@ class Kassa:
             stripe=_stripe_client(config),
             senders=default_senders(),
             limiter=rate_limiter(app, config),
+            credit_registers=registers_from_config(config, self.credit_registers),
         )
         _check_encryption_key(state)
         app.extensions[EXTENSION_KEY] = state
+        if self.scan_upload is not None:
+            app.extensions["kassa_scan_upload"] = self.scan_upload
         _register_blueprints(app, config)
+        install_staff_login(app)
         app.cli.add_command(kassa_cli)
         app.teardown_appcontext(close_request_session)
 

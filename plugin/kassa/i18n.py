@@ -86,6 +86,19 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     return text % dict(variables, num=num)
 
 
+def pgettext(context: str, message: str, **variables: Any) -> str:
+    """Translate ``message`` as written for ``context`` (the ``msgctxt``), e.g. a sentence
+    whose words depend on the invoice's country (``pgettext("SE", ...)``)."""
+    text = catalog(current_locale()).upgettext(context, message)
+    return text % variables if variables else text
+
+
+def npgettext(context: str, singular: str, plural: str, num: int, **variables: Any) -> str:
+    """:func:`ngettext` for ``context``; ``%(num)d`` is always available."""
+    text = catalog(current_locale()).unpgettext(context, singular, plural, num)
+    return text % dict(variables, num=num)
+
+
 def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
     """A translation resolved when it is rendered, for module-level strings such as forms."""
     return LazyProxy(gettext, message, enable_cache=False, **variables)
@@ -100,21 +113,53 @@ def N_(message: str) -> str:
     return message
 
 
-def translator(locale: str | None) -> Callable[..., str]:
+class Translator:
+    """``gettext``, ``ngettext``, ``pgettext`` and ``npgettext`` of the ``kassa`` domain fixed
+    to one locale, usable without a request: what :func:`translator` returns.
+
+    Calling it is ``gettext``. ``%(name)s`` variables are filled in; ``%(num)d`` is always
+    available to the plural forms.
+    """
+
+    def __init__(self, locale: str | None) -> None:
+        #: ``fi``, ``sv``, ``nb`` or ``en`` (an unknown locale answers in English).
+        self.locale = normalize_locale(locale) or "en"
+        self._messages = catalog(self.locale)
+
+    def __call__(self, message: str, **variables: Any) -> str:
+        return self.gettext(message, **variables)
+
+    def gettext(self, message: str, **variables: Any) -> str:
+        """``message`` in this locale."""
+        text = self._messages.ugettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, num: int, **variables: Any) -> str:
+        """The plural form for ``num``."""
+        return self._messages.ungettext(singular, plural, num) % dict(variables, num=num)
+
+    def pgettext(self, context: str, message: str, **variables: Any) -> str:
+        """``message`` as translated for ``context`` (``msgctxt``), e.g. a country code."""
+        text = self._messages.upgettext(context, message)
+        return text % variables if variables else text
+
+    def npgettext(self, context: str, singular: str, plural: str, num: int,
+                  **variables: Any) -> str:
+        """The plural form for ``num`` as translated for ``context``."""
+        text = self._messages.unpgettext(context, singular, plural, num)
+        return text % dict(variables, num=num)
+
+
+def translator(locale: str | None) -> Translator:
     """A ``gettext`` of the ``kassa`` domain fixed to ``locale``, usable without a request.
 
     The one way to translate outside a request (the outbox worker, the reminder run, the
     CLI), where :func:`gettext` answers in English. Call it as
-    ``_ = translator("fi")`` then ``_("Invoice %(number)s", number=...)``; the extraction
-    tools find these calls like any other ``_()``. An unknown locale gives the English source.
+    ``_ = translator("fi")`` then ``_("Invoice %(number)s", number=...)``, or
+    ``_.pgettext("SE", ...)`` and ``_.ngettext(...)``; the extraction tools find these calls
+    like any other ``_()``. An unknown locale gives the English source.
     """
-    messages = catalog(normalize_locale(locale) or "en")
-
-    def translate(message: str, **variables: Any) -> str:
-        text = messages.ugettext(message)
-        return text % variables if variables else text
-
-    return translate
+    return Translator(locale)
 
 
 def format_money(minor: int, currency: str, locale: str | None = None) -> str:
@@ -150,3 +195,112 @@ def format_day(day: date, locale: str | None = None) -> str:
 def _day_text(day: date, locale: str) -> str:
     return _babel_format_date(day, format="short" if locale == "en" else "medium",
                               locale=locale)
+
+
+#: How each language writes a date on a document: fi 2.12.2026, sv 2026-12-02,
+#: nb 02.12.2026, en 2026-12-02 (ISO, read the same everywhere).
+_NUMERIC_DAY = {"fi": "{d.day}.{d.month}.{d.year}", "sv": "{d:%Y-%m-%d}",
+                "nb": "{d:%d.%m.%Y}", "en": "{d:%Y-%m-%d}"}
+
+
+def format_numeric_day(day: date, locale: str | None = None) -> str:
+    """A date as documents print it in ``locale``: fi ``2.12.2026``, sv ``2026-12-02``,
+    nb ``02.12.2026``, en ``2026-12-02``."""
+    pattern = _NUMERIC_DAY.get(normalize_locale(locale or current_locale()) or "en",
+                               _NUMERIC_DAY["en"])
+    return pattern.format(d=day)
+
+
+#: The country terms :func:`country_word` knows.
+COUNTRY_WORDS = ("reference", "bank_id", "personal_id")
+
+
+def country_word(language: str | Translator | Callable[..., str] | None, country: str,
+                 word: str) -> str:
+    """The name of a country's payment reference, bank identification or identity number,
+    as a label (capitalised) in the reader's language: the country of the invoice or the
+    checkout chooses the term, the language only how it is written.
+
+    ``word`` is ``"reference"`` (FI viitenumero, SE OCR-nummer, NO KID), ``"bank_id"``
+    (FI pankkitunnukset, SE and NO BankID) or ``"personal_id"`` (FI henkilötunnus,
+    SE personnummer, NO fødselsnummer); ``country`` is ``FI``, ``SE`` or ``NO`` (another
+    country gets the general term). So a Swedish text about a Finnish invoice says
+    "Referensnummer", about a Swedish one "OCR-nummer".
+
+    ``language`` is a locale (``"sv"``), a :class:`Translator` from :func:`translator`, or
+    :func:`gettext` (or None) for the current request's locale. The terms are catalog
+    entries with the country code as their context (``msgctxt "SE"``).
+
+    :raises ValueError: for a ``word`` not in :data:`COUNTRY_WORDS`.
+    """
+    if word not in COUNTRY_WORDS:
+        raise ValueError(f"unknown country word {word!r}; one of {', '.join(COUNTRY_WORDS)}")
+    if isinstance(language, Translator):
+        locale = language.locale
+    elif isinstance(language, str):
+        locale = normalize_locale(language) or "en"
+    else:
+        locale = current_locale()
+    return _country_words(locale).get((country.upper(), word)) or _general_words(locale)[word]
+
+
+@cache
+def _country_words(locale: str) -> dict[tuple[str, str], str]:
+    # Written out call by call, so that the extraction tools find each context and message.
+    t = Translator(locale)
+    return {
+        ("FI", "reference"): t.pgettext("FI", "Reference number"),
+        ("SE", "reference"): t.pgettext("SE", "OCR number"),
+        ("NO", "reference"): t.pgettext("NO", "KID number"),
+        ("FI", "bank_id"): t.pgettext("FI", "Online banking codes"),
+        ("SE", "bank_id"): t.pgettext("SE", "BankID"),
+        ("NO", "bank_id"): t.pgettext("NO", "BankID"),
+        ("FI", "personal_id"): t.pgettext("FI", "Personal identity code"),
+        ("SE", "personal_id"): t.pgettext("SE", "Personal identity number"),
+        ("NO", "personal_id"): t.pgettext("NO", "National identity number"),
+    }
+
+
+@cache
+def _general_words(locale: str) -> dict[str, str]:
+    t = Translator(locale)
+    return {"reference": t.gettext("Reference"), "bank_id": t.gettext("Bank ID"),
+            "personal_id": t.gettext("Personal identity number")}
+
+
+#: The start of a document's file name, by kind and language (ASCII, for every mail client).
+_FILE_STEMS: dict[str, dict[str, str]] = {
+    "invoice": {"fi": "lasku", "sv": "faktura", "nb": "faktura", "en": "invoice"},
+    "reminder": {"fi": "maksumuistutus", "sv": "betalningspaminnelse", "nb": "purring",
+                 "en": "reminder"},
+    "inkassovarsel": {"fi": "perintavaroitus", "sv": "inkassovarning", "nb": "inkassovarsel",
+                      "en": "collection-notice"},
+    "extension": {"fi": "lisaaika", "sv": "ny-forfallodag", "nb": "ny-forfallsdato",
+                  "en": "new-due-date"},
+    "plan": {"fi": "maksusuunnitelma", "sv": "avbetalningsplan", "nb": "nedbetalingsplan",
+             "en": "payment-plan"},
+    "precontract": {"fi": "kuluttajaluottotiedot", "sv": "konsumentkreditinformation",
+                    "nb": "kredittopplysninger", "en": "credit-information"},
+    "agreement": {"fi": "luottosopimus", "sv": "kreditavtal", "nb": "kredittavtale",
+                  "en": "credit-agreement"},
+}
+
+
+def document_filename(kind: str, number: str, locale: str | None) -> str:
+    """The file name of a document in the reader's language, ASCII only so that every mail
+    program and file system keeps it: ``lasku-2026000123.pdf``, ``purring-2026000123.pdf``.
+
+    ``kind`` is ``invoice``, ``reminder``, ``inkassovarsel``, ``plan``, ``extension``, or for
+    a credit ``precontract`` (its pre-contract information) or ``agreement``; ``number`` is
+    the invoice number, or for a credit document the order's reference (characters other
+    than ASCII letters, digits, ``-`` and ``_`` are left out). An unknown locale gives the
+    English name.
+
+    :raises ValueError: for an unknown ``kind``.
+    """
+    stems = _FILE_STEMS.get(kind)
+    if stems is None:
+        raise ValueError(f"unknown document kind {kind!r}; one of {', '.join(_FILE_STEMS)}")
+    stem = stems.get(normalize_locale(locale) or "en", stems["en"])
+    safe = "".join(c for c in number if c.isascii() and (c.isalnum() or c in "-_"))
+    return f"{stem}-{safe}.pdf"

@@ -25,10 +25,12 @@ from flask import (
     url_for,
 )
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 
 from .config import KassaConfig, web_origin
 from .db.models import Invoice
 from .i18n import (
+    country_word,
     format_day,
     format_money,
     format_percent,
@@ -36,6 +38,8 @@ from .i18n import (
     lazy_gettext,
     ngettext,
     normalize_locale,
+    npgettext,
+    pgettext,
     select_locale,
 )
 from .services.links import link_refusal, read_invoice_token
@@ -48,6 +52,8 @@ STRIPE_JS_ORIGIN = "https://js.stripe.com"
 #: The policy of every answer that is not an HTML page (JSON, CSS, JS, SVG, PDF, images):
 #: opened on its own, it may load and run nothing and be framed by no one.
 NOT_A_PAGE_POLICY = "default-src 'none'; frame-ancestors 'none'"
+#: A chart served as an SVG image: its own styles, nothing else (an image runs no script).
+SVG_IMAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 def page_blueprint(
@@ -75,16 +81,22 @@ def choose_locale() -> None:
 
 
 def template_helpers() -> dict[str, Any]:
-    """What every Kassa template may call: translations and locale-aware formatting."""
+    """What every Kassa template may call: translations (with message contexts, such as the
+    invoice's country: ``pgettext("SE", ...)``), the country's own terms
+    (``country_word(g.kassa_locale, "SE", "reference")``) and locale-aware formatting."""
     return {
         "_": gettext,
         "gettext": gettext,
         "ngettext": ngettext,
+        "pgettext": pgettext,
+        "npgettext": npgettext,
+        "country_word": country_word,
         "format_money": format_money,
         "format_percent": format_percent,
         "format_day": format_day,
         "kassa_config": get_state().config,
         "lang_url": lang_url,
+        "csrf_token": generate_csrf,
     }
 
 
@@ -193,7 +205,8 @@ def _add_headers(
     is_page = response.mimetype == "text/html" and request.method != "OPTIONS"
     ancestors = config.frame_ancestors if framable and is_page else ()
     response.headers["Content-Security-Policy"] = (
-        page_policy(config, ancestors, stripe=stripe) if is_page else NOT_A_PAGE_POLICY
+        page_policy(config, ancestors, stripe=stripe) if is_page
+        else SVG_IMAGE_POLICY if response.mimetype == "image/svg+xml" else NOT_A_PAGE_POLICY
     )
     if not ancestors:  # for browsers that do not know frame-ancestors
         response.headers["X-Frame-Options"] = "DENY"

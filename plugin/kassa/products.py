@@ -1,9 +1,9 @@
 """The merchant's credit products per country, read from ``KASSA_PRODUCTS``.
 
 Amounts are written as decimal strings in the country's currency (``"5000.00"``) and become
-integer minor units here; rates are percent. Each installment product is checked against the
-country's credit caps in force on the start-up day, so that a shop whose terms break the law
-does not start.
+integer minor units here; rates are percent. Each installment product, and each invoice
+product's fee and days to pay, is checked against the country's caps in force on the start-up
+day, so that a shop whose terms break the law does not start.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .core.caps import CreditCaps, check_caps
+from .core.caps import CreditCaps, check_caps, check_invoice_caps
 from .core.credit import InstallmentProduct, InvoiceProduct
 from .core.errors import CreditError
 from .core.money import Money
@@ -23,7 +23,7 @@ from .core.rules import RuleBook
 
 @dataclass(frozen=True)
 class CountryProducts:
-    """What one country's shoppers are offered: one invoice product and installment plans."""
+    """What one country's shoppers are offered: one invoice product and instalment plans."""
 
     country: str
     currency: str
@@ -59,7 +59,13 @@ def parse_products(raw: Any, currencies: Mapping[str, str]) -> dict[str, Country
 
 def validate_products_against_law(products: Mapping[str, CountryProducts], rules: RuleBook,
                                   today: date) -> str | None:
-    """The first cap a product breaks on ``today``, as a message naming limit and value."""
+    """The first cap a product breaks on ``today``, as a message naming limit and value.
+
+    Installment products: interest, set-up fee, other costs a year and total cost
+    (:func:`~kassa.core.caps.check_caps`). The invoice product: its fee, by the same caps read
+    for a one-off fee (:func:`~kassa.core.caps.check_invoice_caps`), and its days to pay, no
+    fewer than the ``invoice_min_days_to_pay`` row in force.
+    """
     for country, offer in products.items():
         caps = caps_for(country, offer.currency, rules, today)
         for product in offer.installments:
@@ -68,6 +74,19 @@ def validate_products_against_law(products: Mapping[str, CountryProducts], rules
             for violation in check_caps(product, caps, samples):
                 return (f"{country} product {product.id!r}: {violation.field} {violation.value} "
                         f"exceeds the cap of {violation.limit} in force on {today.isoformat()}")
+        invoice = offer.invoice
+        if invoice is None:
+            continue
+        samples = sorted({invoice.min_amount, (invoice.min_amount + invoice.max_amount) // 2,
+                          invoice.max_amount})
+        for violation in check_invoice_caps(invoice, caps, samples):
+            return (f"{country} product {invoice.id!r}: {violation.field} {violation.value} "
+                    f"exceeds the cap of {violation.limit} in force on {today.isoformat()}")
+        minimum = rules.find(country, "invoice_min_days_to_pay", today)
+        if minimum is not None and invoice.days_to_pay < minimum.value:
+            return (f"{country} product {invoice.id!r}: days_to_pay {invoice.days_to_pay} is "
+                    f"below the minimum of {minimum.value} days in force on "
+                    f"{today.isoformat()} ({minimum.source}, status {minimum.status})")
     return None
 
 

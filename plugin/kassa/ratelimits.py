@@ -100,6 +100,12 @@ def rate_limiter(app: Flask, config: KassaConfig) -> Limiter:
     for blueprint in (account, payments):
         limiter.shared_limit(limits["token_pages_per_ip"], "token_pages_per_ip",
                              key_func=client_address, exempt_when=_not_token_page)(blueprint)
+    # The customer-service pages: every sign-in, code and contact-confirmation attempt per
+    # client address, and the codes sent for one invoice number, whoever asks.
+    limiter.shared_limit(limits["account_sign_in_per_ip"], "account_sign_in_per_ip",
+                         key_func=client_address, exempt_when=_not_sign_in_attempt)(account)
+    limiter.shared_limit(limits["account_code_per_invoice"], "account_code_per_invoice",
+                         key_func=_typed_invoice, exempt_when=_not_code_request)(account)
     limiter.shared_limit(limits["api_per_storefront"], "api_per_storefront",
                          key_func=_storefront, exempt_when=_not_storefront_call)(api)
     for blueprint in LIMITED_BLUEPRINTS:
@@ -183,7 +189,9 @@ def _identity_attempt() -> bool:
 
 
 def _not_confirmation() -> bool:
-    return request.endpoint != "kassa_api.confirm_session" or request.method != "POST"
+    # The review request of a declined confirmation takes the same client secret.
+    return request.endpoint not in ("kassa_api.confirm_session",
+                                    "kassa_api.request_credit_review") or request.method != "POST"
 
 
 def _secret_refused(response: Response) -> bool:
@@ -194,6 +202,35 @@ def _secret_refused(response: Response) -> bool:
 def _not_token_page() -> bool:
     return ("token" not in (request.view_args or {})
             or request.endpoint in _TOKEN_VIEWS_NOT_COUNTED)
+
+
+#: The customer-service views whose POSTs try a secret: a sign-in, a code, a new contact.
+_SIGN_IN_VIEWS = frozenset({"kassa_account.sign_in", "kassa_account.enter_code",
+                            "kassa_account.details"})
+
+
+def _not_sign_in_attempt() -> bool:
+    if request.method != "POST" or request.endpoint not in _SIGN_IN_VIEWS:
+        return True
+    if request.endpoint == "kassa_account.details":
+        try:
+            return request.form.get("action") not in ("email", "phone", "confirm")
+        except Exception:  # a body werkzeug refuses: count it
+            return False
+    return False
+
+
+def _not_code_request() -> bool:
+    return request.method != "POST" or request.endpoint != "kassa_account.sign_in"
+
+
+def _typed_invoice() -> str:
+    """The invoice number typed on the sign-in form, digested."""
+    try:
+        number = request.form.get("number", "").strip()[:40]
+    except Exception:
+        number = ""
+    return hashlib.sha256(number.encode()).hexdigest()[:32]
 
 
 def _storefront() -> str:

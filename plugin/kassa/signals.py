@@ -25,6 +25,20 @@ invoice_overdue = kassa_signals.signal("invoice-overdue")
 reminder_sent = kassa_signals.signal("reminder-sent")
 invoice_handed_to_collection = kassa_signals.signal("invoice-handed-to-collection")
 payment_unmatched = kassa_signals.signal("payment-unmatched")
+#: The shopper withdrew from a credit agreement (kassa.services.withdrawal).
+credit_withdrawn = kassa_signals.signal("credit-withdrawn")
+#: An instalment plan was repaid early, in full or in part (kassa.services.early_repayment).
+credit_repaid_early = kassa_signals.signal("credit-repaid-early")
+
+#: A shopper asked for something on their pages or through the shop (more time, a plan, a
+#: dispute, a callback): ``request_id``, ``kind``, ``status`` (granted at once or pending).
+service_requested = kassa_signals.signal("service-requested")
+#: The team decided a pending request: ``request_id``, ``kind``, ``status``.
+service_decided = kassa_signals.signal("service-decided")
+#: A message in a thread: ``thread_id``, ``message_id``, ``author`` (shopper or staff).
+message_posted = kassa_signals.signal("message-posted")
+#: A survey was answered: ``survey_id`` and the four answers.
+survey_answered = kassa_signals.signal("survey-answered")
 
 _PENDING = "kassa_pending_signals"
 

@@ -7,7 +7,7 @@ view opens a unit of work on the request's session; inner calls join the outer o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -52,6 +52,10 @@ class KassaState:
     #: Counts requests against ``KASSA_RATE_LIMITS`` on Kassa's own blueprints (Flask-Limiter,
     #: one per app); set by ``init_app``.
     limiter: Limiter | None = None
+    #: Each country's credit register (:class:`~kassa.core.credit_register.CreditRegister`),
+    #: asked before a credit offer is granted; a country left out has none. Set by
+    #: ``init_app`` from ``KASSA_CREDIT_REGISTERS`` and ``Kassa(credit_registers=...)``.
+    credit_registers: Mapping[str, Any] = field(default_factory=dict)
 
 
 def get_state(app: Flask | None = None) -> KassaState:

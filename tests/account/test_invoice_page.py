@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pypdf
+import pytest
 from flask import Blueprint, Flask, url_for
 from flask.testing import FlaskClient
 
@@ -91,8 +92,10 @@ def test_pdf_download(app: Flask, client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     number = _number(app, invoice_id)
-    assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="invoice-{number}.pdf"')
+    assert response.headers["Content-Disposition"] == (  # named in the page's language
+        f'attachment; filename="lasku-{number}.pdf"')
+    swedish = client.get(page_url(invoice_id, "/pdf") + "?lang=sv")
+    assert swedish.headers["Content-Disposition"] == f'attachment; filename="faktura-{number}.pdf"'
     text = pypdf.PdfReader(io.BytesIO(response.data)).pages[0].extract_text()
     assert "123 45672" in text and "16.3.2026" in text
 
@@ -144,3 +147,54 @@ def test_call_script_is_there_for_the_team_in_their_language(make_app) -> None: 
     assert 'data-segment="often_late"' in page.text
     assert client.get("/kassa/account/call-script/fi?lang=sv").text.count('lang="sv"') >= 1
     assert client.get("/kassa/account/call-script/dk").status_code == 404
+
+
+def _trail(html: str) -> list[tuple[str, str]]:
+    """The trail as the shopper reads it: (event kind, text) of each line."""
+    import re
+
+    return [(kind, " ".join(text.split())) for kind, text in re.findall(
+        r'<li data-event="([^"]+)"><span class="kassa-trail-day">[^<]*</span>([^<]*)</li>', html)]
+
+
+def test_the_trail_shows_the_shopper_only_what_happened_to_them(app: Flask,
+                                                                client: FlaskClient) -> None:
+    invoice_id = make_invoice(app, country="FI", sequence=1234567, issued=ISSUED)
+    add_event(app, invoice_id, "sent", channel="email", outbox_id=1)
+    # The team's hook and the collection partner are "sent" messages too, but not to the
+    # shopper; the hand-over to the team and link bookkeeping are the staff's business.
+    add_event(app, invoice_id, "sent", channel="hook", message="overdue", outbox_id=2)
+    add_event(app, invoice_id, "handed_to_team", task=7, segment="first_time")
+    add_event(app, invoice_id, "resend_queued", channel="hook", outbox_id=3)
+    add_event(app, invoice_id, "delivery_failed", channel="collection", outbox_id=4)
+    add_event(app, invoice_id, "link_requested", channel="email")
+    add_event(app, invoice_id, "links_revoked")
+    add_event(app, invoice_id, "friendly_contact", channel="sms")
+    html = client.get(page_url(invoice_id) + "?lang=en").get_data(as_text=True)
+    assert _trail(html) == [
+        ("issued", "Invoice issued"),
+        ("sent", "Sent to you by e-mail"),
+        ("friendly_contact", "A friendly reminder sent to you, with no fee"),
+    ]
+    assert "handed_to_team" not in html and "links_revoked" not in html
+
+
+@pytest.mark.parametrize(
+    ("country", "lang", "label", "sentence", "absent"),
+    [
+        # A Finland-Swedish reader of a Finnish invoice: referensnummer, never OCR.
+        ("FI", "sv", "Referensnummer", "Ange alltid referensnumret när du betalar", "OCR"),
+        ("SE", "sv", "OCR-nummer", "Ange alltid OCR-numret när du betalar", "referensnumret"),
+        ("NO", "fi", "KID-viite", "Käytä maksaessasi aina KID-viitettä", "viitenumeroa"),
+        ("FI", "en", "Reference number", "Please always use the reference number", "OCR"),
+        ("SE", "nb", "OCR-nummer", "Bruk alltid OCR-nummeret", "KID"),
+    ],
+)
+def test_the_reference_is_named_as_the_invoice_country_names_it(
+        app: Flask, client: FlaskClient, country: str, lang: str, label: str, sentence: str,
+        absent: str) -> None:
+    invoice_id = make_invoice(app, country=country, sequence=2002, issued=ISSUED)
+    html = client.get(page_url(invoice_id) + f"?lang={lang}").get_data(as_text=True)
+    assert f"<dt>{label}</dt>" in html
+    assert sentence in html
+    assert absent not in html

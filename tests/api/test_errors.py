@@ -51,3 +51,26 @@ def test_the_one_error_type_has_a_string_code_a_status_and_a_field() -> None:
     assert (error.code, error.status, error.field) == ("request.field", 400, "status")
     assert error.params == {"field": "status"}
     assert KassaHTTPError("checkout.offer", "no such offer").status == 422
+
+
+def test_identity_refusals_name_the_checkout_country_own_number(client: FlaskClient) -> None:
+    from .support import create_session
+
+    def refusal(country: str, language: str, **fields: object) -> dict[str, str]:
+        created = create_session(client, country=country,
+                                 reference=f"{country}-{language}")
+        body = {"offer_id": f"{country.lower()}-12", "channel": "email", "consent": True,
+                **fields}
+        response = client.post(
+            f"{API}/checkout-sessions/{created['id']}/confirm?lang={language}", json=body,
+            headers=bearer(created["client_secret"]))
+        assert response.status_code in (409, 422), response.get_json()
+        return response.get_json()  # type: ignore[no-any-return]
+
+    # A Swedish-speaking shopper at a Norwegian shop types a fødselsnummer, not a personnummer.
+    assert refusal("NO", "sv", personal_id="") == {
+        "code": "checkout.identity.empty", "message": "Ange ditt födelsenummer."}
+    assert refusal("SE", "sv", personal_id="")["message"] == "Ange ditt personnummer."
+    # Finland identifies with online banking codes (KASSA_STRONG_AUTH_COUNTRIES).
+    assert refusal("FI", "sv") == {"code": "checkout.identification_required",
+                                   "message": "Identifiera dig först med dina bankkoder."}

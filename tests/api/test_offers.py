@@ -57,8 +57,12 @@ def test_finnish_purchase_gets_invoice_and_the_12_month_plan_as_core_prices_it(
 
 
 def test_options_the_amount_does_not_qualify_for_are_absent(client: FlaskClient) -> None:
-    small = client.get(f"{API}/offers?amount=10000&currency=EUR&country=FI").get_json()
+    # 500 €: the 3-month plan (from 300 €) but not the 12- and 24-month ones (750 €, 1 200 €).
+    small = client.get(f"{API}/offers?amount=50000&currency=EUR&country=FI").get_json()
     assert [offer["id"] for offer in small["offers"]] == ["fi-invoice-14", "fi-3"]
+    # 100 €: three monthly fees of 2,95 € would be an APR of 66.9 %; the invoice alone.
+    tiny = client.get(f"{API}/offers?amount=10000&currency=EUR&country=FI").get_json()
+    assert [offer["id"] for offer in tiny["offers"]] == ["fi-invoice-14"]
 
 
 @pytest.mark.parametrize("amount", ["999", "600000"])  # 9,99 € and 6 000 € are outside all
@@ -97,4 +101,5 @@ def test_offers_need_no_api_key_and_carry_no_personal_data(client: FlaskClient) 
         headers={"Authorization": "Bearer wrong"},
     )
     assert response.status_code == 200
-    assert set(response.get_json()) == {"currency", "country", "amount", "offers"}
+    assert set(response.get_json()) == {"currency", "country", "amount", "offers",
+                                         "late_payment"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -21,12 +20,12 @@ import pytest
 import requests
 from flask import Flask, redirect, request, url_for
 from sqlalchemy import select
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from kassa import get_state
 from kassa.db import CheckoutSession, Customer, Invoice, Order
 from kassa.i18n import format_money, format_percent
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.serving import serving
 from tests.checkout.support import count, open_session
 from tests.oidc_server import OidcProvider, ignore_provider_warnings
 
@@ -35,29 +34,11 @@ pytestmark = [pytest.mark.browser, ignore_provider_warnings]
 SUBMIT = "form.kassa-checkout > button[type=submit]:not([formaction])"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-
 @contextmanager
 def live(app: Flask) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", app.config.get("TEST_PORT", 0), app, threaded=True,
-                         request_handler=_QuietHandler)
-    thread = threading.Thread(
-        target=server.serve_forever,
-        kwargs={"poll_interval": 0.05},
-        daemon=True,
-        name="kassa-live-server",
-    )
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(app, app.config.get("TEST_PORT", 0)) as base:
+        yield base
 
 
 def with_shop_pages(app: Flask) -> Flask:
@@ -250,9 +231,55 @@ def test_widget_summarises_the_offers_on_a_product_page(
         lowest = min(o["monthly_amount"] for o in api["offers"] if o["method"] == "installments")
         summary = widget.locator(".kassa-widget-summary").inner_text()
         assert _spaces(format_money(lowest, "EUR", "fi")) in _spaces(summary)
+        # Advertising credit: the warning, and each credit offer's representative example.
+        assert widget.locator(".kassa-widget-warning").inner_text() == "Lainan ottaminen maksaa."
+        credit = [o["id"] for o in api["offers"] if o["consumer_credit"]]
+        examples = widget.locator(".kassa-widget-example")
+        assert examples.count() == len(credit) == 3  # the plans; the free invoice is not credit
+        assert examples.first.inner_text().startswith("Esimerkki: ")
         assert no_radio_is_checked(page)
         screenshot(page, "widget-fi.png")
 
 
 def _spaces(text: str) -> str:
     return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+
+
+def test_the_payment_schedule_fits_a_360_px_phone(
+    shop: Callable[..., Flask], chromium: Any
+) -> None:
+    app = shop()
+    context = chromium.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    try:
+        with live(app) as base:
+            # Large amounts (4 000 kr a month) make the widest figures the schedule shows.
+            session_id = session_for(app, base, country="SE", total=4999000)
+            page.goto(f"{base}/kassa/checkout/{session_id}?lang=sv")
+            offer = page.locator("li[data-offer='se-24']")
+            offer.locator("summary").click()
+            table = offer.locator("details table")
+            table.wait_for()
+            sizes = page.evaluate(
+                """() => {
+                  const region = document.querySelector(
+                    "li[data-offer='se-24'] .kassa-table-scroll");
+                  const cells = [...region.querySelectorAll('tbody tr:first-child td')];
+                  return {page: document.documentElement.scrollWidth,
+                          region: region.clientWidth, table: region.scrollWidth,
+                          cells: cells.map(c => c.getBoundingClientRect().right)};
+                }"""
+            )
+            assert sizes["page"] <= 360, sizes  # no sideways scrolling of the page
+            assert sizes["table"] <= sizes["region"], sizes  # nor of the table itself
+            assert all(right <= 360 for right in sizes["cells"]), sizes
+            labels = page.evaluate(
+                """() => [...document.querySelectorAll(
+                    "li[data-offer='se-24'] tbody tr:first-child td")].map(
+                    c => getComputedStyle(c, '::before').content)"""
+            )
+            assert '"Att betala"' in labels and '"Ränta"' in labels  # each figure labelled
+            screenshot(page, "schedule-360px-sv.png")
+    finally:
+        context.close()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from kassa import get_state
 from kassa.db import CheckoutSession, Invoice, Order
-from kassa.i18n import catalog, format_day, format_money, format_percent
+from kassa.i18n import catalog, format_money, format_numeric_day, format_percent
 from kassa.invoicing.pdf import invoice_pdf
 from kassa.services.checkout import session_offers
 from tests.invoicing.support import pdf_text
@@ -299,5 +299,5 @@ def test_the_plan_on_the_page_equals_the_api_and_the_pdf(app: Flask) -> None:
     assert plain["apr"] in text and plain["nominal_rate"] in text
     assert plain["total_cost"] in text and plain["total_payable"] in text
     for item in offer["schedule"]:
-        assert format_day(date.fromisoformat(item["due_date"]), "sv") in text
+        assert format_numeric_day(date.fromisoformat(item["due_date"]), "sv") in text
         assert format_money(item["amount"], "SEK", "sv").replace("\u00a0", " ") in text

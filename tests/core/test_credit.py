@@ -14,6 +14,7 @@ from kassa.core.caps import (
     CapViolation,
     CreditCaps,
     check_caps,
+    check_invoice_caps,
     fi_interest_cap,
     se_interest_cap,
 )
@@ -507,3 +508,32 @@ def test_no_caps_means_no_violations() -> None:
         max_setup_fee=None,
     )
     assert check_caps(plan(60, "24.99", 1_000, 1_000), caps, [100, 1_000_000]) == []
+
+
+# --- caps on an invoice's fee -------------------------------------------------------------------
+
+
+def fee_invoice(fee: int, currency: str = "EUR", min_amount: int = 1_000) -> InvoiceProduct:
+    return InvoiceProduct(id="inv14", days_to_pay=14, min_amount=min_amount,
+                          max_amount=500_000, currency=currency, fee=fee)
+
+
+def test_a_usual_invoice_fee_is_within_the_caps() -> None:
+    assert check_invoice_caps(fee_invoice(295), FI_CAPS, [1_000, 500_000]) == []
+    assert check_invoice_caps(fee_invoice(4_900, "SEK", 10_000), SE_CAPS, [10_000]) == []
+
+
+def test_fi_invoice_fee_above_the_yearly_other_costs_is_named() -> None:
+    # An invoice runs for less than a year: its one fee is that year's other costs (150 EUR).
+    assert check_invoice_caps(fee_invoice(15_000), FI_CAPS, [1_000]) == []
+    assert check_invoice_caps(fee_invoice(15_001), FI_CAPS, [1_000]) == [
+        CapViolation("fee", "150.00 EUR a year", "150.01 EUR a year")]
+
+
+def test_se_invoice_fee_is_held_to_the_set_up_fee_and_the_credit_amount() -> None:
+    violations = check_invoice_caps(fee_invoice(5_900, "SEK", 5_000), SE_CAPS, [5_000, 500_000])
+    assert violations == [
+        CapViolation("fee", "58.80 SEK (set-up fee)", "59.00 SEK"),
+        # A 50 SEK purchase may not cost more than 50 SEK in credit costs.
+        CapViolation("total_cost", "50.00 SEK (100 % of a credit of 50.00 SEK)", "59.00 SEK"),
+    ]

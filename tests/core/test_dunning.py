@@ -46,6 +46,9 @@ MERCHANT: dict[str, dict[str, Any]] = {
 
 
 def make_policy(country: str, on: date = DUE, **overrides: Any) -> DunningPolicy:
+    """The merchant's policy; the friendly contact starts no legal clock unless a test says
+    ``friendly_keeps_spacing=True`` (Kassa's shipped setting for FI): the KKV table counts
+    from the due date only."""
     choices = {k: v for k, v in MERCHANT[country].items() if k != "channel"}
     options: dict[str, Any] = {"friendly_after_days": 1, "grace_days_after_friendly": 7,
                                "fee_agreed": True, **choices, **overrides}
@@ -110,6 +113,52 @@ def test_fi_walk_reproduces_the_kkv_table() -> None:
     assert summary(steps) == FI_EXPECTED
     assert state.handed_to_collection
     assert notice_history_ok(state.notices, policy, due_date=DUE) == []
+
+
+def test_fi_first_reminder_keeps_fourteen_full_days_after_the_friendly_contact() -> None:
+    # Kassa's default for FI: the friendly contact on Tue 3.3 counts for the 14 full days as
+    # a collection action might (KKV 21.10.2024), so not Tue 17.3 but Wed 18.3 (3.3 + 15).
+    policy = make_policy("FI", friendly_keeps_spacing=True)
+    state = DunningState(DUE, 10_000, "letter", friendly_sent_on=d(3, 3))
+    assert next_step_earliest(state, policy) == ("reminder", d(18, 3))
+    assert next_step(state, policy, d(17, 3)) is None
+    steps, state = walk(DunningState(DUE, 10_000, "letter"), policy, DUE, 90)
+    assert summary(steps) == [
+        ("friendly", d(3, 3), 0, None, None),
+        # Received Sun 22.3 (4 calendar days), deadline Wed 1.4.
+        ("reminder", d(18, 3), 500, d(1, 4), 1),
+        # max(18.3 + 15, 1.4 + 1) = Thu 2.4; received Mon 6.4, deadline Thu 16.4.
+        ("reminder", d(2, 4), 500, d(16, 4), 2),
+        # 16.4 + 14 = Thu 30.4.
+        ("collection", d(30, 4), 0, None, None),
+    ]
+    assert notice_history_ok(state.notices, policy, due_date=DUE, friendly_sent_on=d(3, 3)) == []
+
+
+def test_without_it_the_friendly_contact_starts_no_clock() -> None:
+    policy = make_policy("FI", friendly_keeps_spacing=False)
+    state = DunningState(DUE, 10_000, "letter", friendly_sent_on=d(3, 3))
+    assert next_step_earliest(state, policy) == ("reminder", d(17, 3))  # day 15 after due
+
+
+def test_a_late_friendly_contact_holds_back_the_first_reminder() -> None:
+    # The engine was down: friendly on Fri 13.3, so no fee-bearing reminder before Sat 28.3;
+    # the next business day is Mon 30.3. The grace window (7 days) alone would allow 21.3.
+    policy = make_policy("FI", friendly_keeps_spacing=True)
+    state = DunningState(DUE, 10_000, "letter", friendly_sent_on=d(13, 3))
+    assert next_step_earliest(state, policy) == ("reminder", d(28, 3))
+    step = next_step(state, policy, d(30, 3))
+    assert step is not None and step.kind == "reminder"
+
+
+def test_history_check_flags_a_reminder_too_soon_after_the_friendly_contact() -> None:
+    policy = make_policy("FI", friendly_keeps_spacing=True)
+    notice = Notice(1, d(17, 3), d(31, 3), 500, "letter")
+    assert notice_history_ok([notice], policy, due_date=DUE, friendly_sent_on=d(3, 3)) == [
+        "notice 1 (sent 2026-03-17) is too early: after the friendly contact on 2026-03-03 the "
+        "first fee-bearing reminder may go out on 2026-03-18 at the earliest"]
+    lenient = make_policy("FI", friendly_keeps_spacing=False)
+    assert notice_history_ok([notice], lenient, due_date=DUE, friendly_sent_on=d(3, 3)) == []
 
 
 def test_se_walk_one_notice_and_email_deadline_moves_off_the_weekend() -> None:
@@ -421,11 +470,12 @@ def test_history_check_flags_deadline_fee_count_numbering_and_first_day() -> Non
     pause=st.none() | st.tuples(st.integers(min_value=0, max_value=80),
                                 st.integers(min_value=0, max_value=30)),
     runs_skipped=st.sets(st.integers(min_value=0, max_value=150), max_size=40),
+    friendly_keeps_spacing=st.booleans(),
 )
 def test_every_notice_keeps_spacing_deadline_fee_and_count(
     country: str, due: date, channel: Any, lag: int, lag_unit: Any, friendly_after: int,
     grace: int, collection_after: int, extra_days: int, fee_agreed: bool,
-    pause: tuple[int, int] | None, runs_skipped: set[int],
+    pause: tuple[int, int] | None, runs_skipped: set[int], friendly_keeps_spacing: bool,
 ) -> None:
     cap = int(BOOK.value(country, "reminder_fee_cap_minor", due))
     legal_days = int(BOOK.value(country, "reminder_min_days_to_pay", due))
@@ -434,6 +484,7 @@ def test_every_notice_keeps_spacing_deadline_fee_and_count(
         grace_days_after_friendly=grace, collection_after_days=collection_after,
         letter_lag_business_days=lag, fee_agreed=fee_agreed,
         min_days_to_pay=legal_days + extra_days, lag_unit=lag_unit,
+        friendly_keeps_spacing=friendly_keeps_spacing,
     )
     event = None
     if pause is not None:
@@ -456,7 +507,8 @@ def test_every_notice_keeps_spacing_deadline_fee_and_count(
         steps.append(step)
         state = take(state, step)
 
-    assert notice_history_ok(state.notices, policy, due_date=due) == []
+    assert notice_history_ok(state.notices, policy, due_date=due,
+                             friendly_sent_on=state.friendly_sent_on) == []
     notices = state.notices
     assert len(notices) <= policy.max_fee_notices
     first_allowed = due + timedelta(days=policy.first_fee_after_days + 1)
@@ -477,6 +529,8 @@ def test_every_notice_keeps_spacing_deadline_fee_and_count(
         if step.kind == "reminder":
             assert friendly is not None
             assert step.on > friendly + timedelta(days=grace)
+            if friendly_keeps_spacing:
+                assert step.on > friendly + timedelta(days=policy.spacing_days)
     if state.handed_to_collection:
         assert kinds[-1] == "collection" and len(notices) == policy.max_fee_notices
         assert steps[-1].on >= notices[-1].deadline + timedelta(days=collection_after)

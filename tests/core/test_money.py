@@ -371,3 +371,14 @@ def test_basket_needs_lines_in_one_currency() -> None:
     with pytest.raises(MoneyError) as caught:
         basket_total(mixed)
     assert caught.value.code == "money.currency_mismatch"
+
+
+def test_parse_major_reads_typed_amounts_without_floats() -> None:
+    from kassa.core.money import parse_major
+
+    assert parse_major("12,50", "EUR") == 1250
+    assert parse_major("1 234,5", "SEK") == 123450
+    assert parse_major("0.07", "NOK") == 7
+    assert parse_major("129,90", "EUR") == 12990  # 129.9 * 100 would be 12989.999... as float
+    for typed in ("", "-5", "1,234", "12e3", "abc", "1.2.3", "٣"):
+        assert parse_major(typed, "EUR") is None, typed

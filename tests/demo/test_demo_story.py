@@ -101,7 +101,8 @@ def test_the_whole_demo_story(demo: dict[str, Any]) -> None:
     sms = next(i for i in demo["receiver"].items() if i.kind == "sms")
     assert sms.body["to"] == "+46701234567" and "/kassa/account/invoice/" in sms.body["text"]
     page = shop.get(f"{base}/demo/receiver", timeout=10).text
-    assert 'data-kind="sms"' in page and "signature verified" in page
+    assert 'data-kind="sms"' in page and "data-verified" in page
+    assert "signaturen verifierad" in page  # in the shop's language (the shopper is Swedish)
 
     from demo_shop.statement import pay_open_invoices
 

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
-import pypdf
 from flask import Flask
 
 from kassa import get_state
 from kassa.db import Invoice, OrderLine
+from tests.documents import pdf_text
+
+__all__ = ["LINES", "add_lines", "pdf_text"]
 
 #: The example lines: prices include VAT (Finnish 25.5 % and 10 %).
 LINES = (
     ("Villasukat, käsinneulotut", 2, 2495, Decimal("25.5"), 1014),
     ("Kirja: Kalevala", 1, 8000, Decimal("10"), 727),
 )
-
-
-def pdf_text(data: bytes) -> str:
-    """The text of every page, with no-break spaces as plain spaces."""
-    reader = pypdf.PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages).replace("\u00a0", " ")
 
 
 def add_lines(app: Flask, invoice_id: int) -> None:

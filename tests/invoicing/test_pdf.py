@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pypdf
+import pytest
 from flask import Flask
 from PIL import Image, ImageChops
 from segno import helpers
@@ -14,6 +15,7 @@ from segno import helpers
 from kassa import get_state
 from kassa.core.barcode import parse_fi_virtual_barcode
 from kassa.db import Invoice
+from kassa.errors import ConfigurationError
 from kassa.i18n import format_money
 from kassa.invoicing.pdf import invoice_pdf
 from tests.factories import make_invoice
@@ -67,7 +69,7 @@ def test_swedish_pdf_uses_swedish_formats_and_has_no_euro_qr_code(app: Flask) ->
     data = render(app, invoice_id, "sv")
     text = pdf_text(data)
     assert money(12990, "SEK", "sv") == "129,90 kr" and "129,90 kr" in text
-    assert "16 mars 2026" in text
+    assert "2026-03-16" in text  # documents print dates as Swedes write them on paper
     assert "SE45 5000 0000 0583 9825 7466" in text and "ESSESESS" in text
     invoice_reference = "200261"  # OCR with length and check digit of sequence 2002
     assert invoice_reference in text
@@ -142,3 +144,25 @@ def test_same_invoice_gives_the_same_bytes(app: Flask) -> None:
         second = invoice_pdf(invoice, state.config, "fi", created_at=created)
         swedish = invoice_pdf(invoice, state.config, "sv", created_at=created)
     assert first == second and first != swedish
+
+
+def test_every_invoice_names_the_seller_and_customer_service(make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url, KASSA_MERCHANT_BUSINESS_ID="556036-0793",
+                   KASSA_MERCHANT_VAT_NUMBER="SE556036079301",
+                   KASSA_SUPPORT_EMAIL="kundtjanst@shop.test", KASSA_SUPPORT_PHONE="08-123 45 67",
+                   KASSA_BANKGIRO="5050-1055")
+    swedish = pdf_text(render(app, make_invoice(app, country="SE", sequence=2002,
+                                                issued=ISSUED), "sv"))
+    assert "556036-0793" in swedish and "SE556036079301" in swedish
+    assert "kundtjanst@shop.test" in swedish and "08-123 45 67" in swedish
+    assert "Bankgiro 5050-1055" in swedish
+    norwegian = pdf_text(render(app, make_invoice(app, country="NO", sequence=3002,
+                                                  issued=ISSUED), "nb"))
+    assert "Kontonummer 8601.11.17947" in norwegian  # the account the KID is paid to
+    assert "Bankgiro" not in norwegian
+    assert "02.03.2026" in norwegian  # issue date as Norwegians write it
+
+
+def test_a_bankgiro_number_that_fails_its_check_stops_start_up(make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigurationError, match="KASSA_BANKGIRO"):
+        make_app(db_url, KASSA_BANKGIRO="5050-1056")

@@ -83,3 +83,27 @@ def test_send_email_raises_when_refused_or_unreachable(app: Flask,
         send_email(message, config)
     with pytest.raises(OSError):
         send_email(message, replace(config, smtp_port=free_port()))
+
+
+@pytest.mark.parametrize(
+    ("country", "sequence", "locale", "label", "sentence", "attachment"),
+    [
+        # A Finland-Swedish shopper: a Finnish invoice has a referensnummer, not an OCR number.
+        ("FI", 1234567, "sv", "Referensnummer:", "Ange referensnumret när du betalar",
+         "faktura-"),
+        ("SE", 2002, "sv", "OCR-nummer:", "Ange OCR-numret när du betalar", "faktura-"),
+        ("NO", 3003, "fi", "KID-viite:", "Käytä maksaessasi KID-viitettä", "lasku-"),
+        ("NO", 3003, "nb", "KID-nummer:", "Bruk KID-nummeret når du betaler", "faktura-"),
+    ],
+)
+def test_the_reference_is_named_by_the_invoice_country_in_every_language(
+        app: Flask, country: str, sequence: int, locale: str, label: str, sentence: str,
+        attachment: str) -> None:
+    invoice_id = make_invoice(app, country=country, sequence=sequence, issued=date(2026, 3, 2))
+    message = build(app, invoice_id, locale)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert label in text and sentence in text
+    assert "OCR" not in text if country != "SE" else "KID" not in text
+    [pdf] = list(message.iter_attachments())
+    name = pdf.get_filename()
+    assert name.startswith(attachment) and name.endswith(".pdf") and name.isascii()

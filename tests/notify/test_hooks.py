@@ -517,3 +517,16 @@ def test_invalid_reminder_hooks_stop_start_up(hook: dict[str, Any], message: str
         load_config(base_config(KASSA_REMINDER_HOOKS=[hook]))
     assert message in str(caught.value)
     assert "slack.com/services/x" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("country", "locale", "label"),
+    [("FI", "sv", "Referensnummer"), ("SE", "sv", "OCR-nummer"), ("NO", "fi", "KID-viite"),
+     ("FI", "en", "Reference number")],
+)
+def test_the_team_reads_the_reference_named_as_the_invoice_country_names_it(
+        country: str, locale: str, label: str) -> None:
+    sent: list[EmailMessage] = []
+    send_hook(HookTarget(type="email", to="team@shop.example"), payload(country=country),
+              message_id="m", now=NOW, smtp_send=sent.append, locale=locale)
+    assert f"{label}: 1 00013" in sent[0].get_content()

@@ -99,7 +99,8 @@ def test_formal_reminder_email_names_the_fee_and_deadline(make_app, db_url: str,
                                                           smtp_server: SmtpServer) -> None:  # type: ignore[no-untyped-def]
     app = make_app(db_url, KASSA_SMTP_PORT=smtp_server.port)
     make_invoice(app, country="FI", issued=ISSUED, phone=None)
-    for day in (date(2026, 3, 3), date(2026, 3, 17)):
+    # The friendly contact, then the first reminder 14 full days after it (FI default).
+    for day in (date(2026, 3, 3), date(2026, 3, 18)):
         remind(app, day)
     assert deliver(app, datetime.now(UTC)).sent == 2
     reminder = smtp_server.messages()[-1]

@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from kassa import get_state
-from kassa.db import Invoice, InvoiceEvent, OutboxMessage
+from kassa.db import Invoice, InvoiceEvent, OutboxMessage, SupportTask
 from kassa.notify import outbox
 from kassa.notify.outbox import DeliveryReport, deliver_now, deliver_pending, resend
 from kassa.services.links import invoice_id_from_token
@@ -100,7 +100,8 @@ def test_invoice_email_arrives_in_finnish_with_link_and_pdf(
     assert f"{prefix}{token}/seen.gif" in html
     attachment = next(email.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
-    assert attachment.get_filename() == f"invoice-{number}.pdf"
+    assert attachment.get_filename() == f"lasku-{number}.pdf"  # named in Finnish too
+    assert "Viitenumero" in text  # a Finnish invoice's reference, named as Finns name it
     pdf = pypdf.PdfReader(io.BytesIO(attachment.get_content()))
     assert "123 45672" in pdf.pages[0].extract_text()
 
@@ -207,6 +208,12 @@ def test_an_undeliverable_message_dies_at_once_without_holding_back_the_next(
     assert outbox_row(app, unknown_kind).attempts == 1
     assert outbox_row(app, good).status == "sent"
     assert len(smtp_server.received) == 1
+    # The team gets one task to reach the shopper another way, however many messages died.
+    with get_state(app).db.session() as session:
+        tasks = session.scalars(select(SupportTask).where(
+            SupportTask.kind == "undelivered")).all()
+        assert [(t.invoice_id, t.status) for t in tasks] == [(invoice_id, "open")]
+        assert tasks[0].payload["outbox_id"] in (unknown_kind, unknown_channel)
 
 
 def test_a_claimed_message_is_not_sent_by_a_second_worker(

@@ -17,8 +17,8 @@ from tests.localstripe_server import LocalStripe
 from tests.payments.support import WEBHOOK_SECRET, load_invoice
 
 KIND = (
-    "Card payment is not available right now. Your invoice is safe: you can pay by "
-    "bank transfer with the reference below or try again later."
+    "Card payment is not available right now. You can pay by bank transfer with the "
+    "reference number below, or try again later."
 )
 
 

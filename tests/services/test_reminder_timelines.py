@@ -39,10 +39,14 @@ class Law:
     fee_cap: int
     #: Fee-bearing notices before the hand-off to collection.
     notices: int
+    #: Whether the first reminder keeps the spacing after the friendly contact as well
+    #: (KASSA_FRIENDLY_CONTACT_KEEPS_SPACING default: FI).
+    friendly_keeps_spacing: bool = False
 
 
 LAW = {
-    "FI": Law(first_after=14, spacing=14, days_to_pay=10, fee=500, fee_cap=500, notices=2),
+    "FI": Law(first_after=14, spacing=14, days_to_pay=10, fee=500, fee_cap=500, notices=2,
+              friendly_keeps_spacing=True),
     "SE": Law(first_after=0, spacing=14, days_to_pay=10, fee=6000, fee_cap=6000, notices=1),
     "NO": Law(first_after=14, spacing=14, days_to_pay=14, fee=3500, fee_cap=3750, notices=2),
 }
@@ -85,6 +89,8 @@ def assert_lawful(steps: list[Taken], law: Law, due: date) -> None:
         assert notice.on >= due + timedelta(days=law.first_after + 1)
         if friendly:
             assert notice.on >= friendly[0].on + timedelta(days=FEE_GRACE_DAYS + 1)
+            if law.friendly_keeps_spacing:
+                assert notice.on >= friendly[0].on + timedelta(days=law.spacing + 1)
         assert notice.deadline is not None
         assert notice.deadline >= notice.on + timedelta(days=law.days_to_pay)
         assert notice.fee == law.fee <= law.fee_cap

@@ -20,6 +20,7 @@ from kassa import get_state
 from kassa.core.dunning import DunningState
 from kassa.db import DunningStep, Invoice, InvoiceHold, OutboxMessage, SupportTask
 from kassa.services import due_invoices, reminders
+from kassa.services.payments import record_payment
 from kassa.services.reminders import run_reminders
 from tests.conftest import base_config
 from tests.factories import make_invoice
@@ -53,7 +54,10 @@ def test_finnish_invoice_walked_day_by_day(app: Flask) -> None:
     history = steps(app, invoice_id)
     assert history[0][:3] == ("friendly", 0, date(2026, 3, 3))
     first, second = history[1], history[2]
-    assert first[:4] == ("reminder", 1, date(2026, 3, 17), 500)  # day 15, 5.00 EUR cap
+    # Day 15 after the due date is Tue 17.3, but the first reminder also keeps 14 full days
+    # after the friendly contact of Tue 3.3 (KASSA_FRIENDLY_CONTACT_KEEPS_SPACING, FI by
+    # default): Wed 18.3. 5.00 EUR, the cap.
+    assert first[:4] == ("reminder", 1, date(2026, 3, 18), 500)
     assert first[4] >= first[2] + timedelta(days=10)  # e-mail: received the same day
     assert second[0:2] == ("reminder", 2)
     assert second[2] >= max(first[2] + timedelta(days=15), first[4] + timedelta(days=1))
@@ -66,6 +70,40 @@ def test_finnish_invoice_walked_day_by_day(app: Flask) -> None:
         kinds = [e.kind for e in invoice.events]
         assert kinds.count("reminded") == 2 and "handed_to_collection" in kinds
         assert db.scalar(select(func.count()).select_from(SupportTask)) == 1
+
+
+@pytest.mark.parametrize(("keeps_spacing", "first_reminder"),
+                         [(["FI"], date(2026, 3, 18)), ([], date(2026, 3, 17))],
+                         ids=["default", "off"])
+def test_finnish_first_reminder_and_the_friendly_contact(
+        make_app, db_url: str, keeps_spacing: list[str], first_reminder: date) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(db_url, KASSA_FRIENDLY_CONTACT_KEEPS_SPACING=keeps_spacing)
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    taken = walk(app, date(2026, 3, 1), 30)
+    friendly = steps(app, invoice_id)[0]
+    assert friendly[:3] == ("friendly", 0, date(2026, 3, 3))
+    assert [day for day, kinds in taken.items() if "reminder" in kinds][0] == first_reminder
+    if keeps_spacing:  # not before the friendly contact + 15 days
+        assert first_reminder == friendly[2] + timedelta(days=15)
+
+
+def test_part_payment_does_not_lower_the_interest_already_accrued(app: Flask) -> None:
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)  # 129.90 EUR due Mon 2.3
+    walk(app, date(2026, 3, 1), 18)  # through the first reminder on Wed 18.3
+    with get_state(app).db.session() as db:
+        invoice = db.get(Invoice, invoice_id)
+        # 12 990 c at 9.5 % for 3.3-18.3, 16 days: 12 990 * 9.5 * 16 / 36 500 = 54.09 -> 54.
+        assert (invoice.interest_minor, invoice.interest_through) == (54, date(2026, 3, 18))
+        record_payment(db, invoice, source="bank", external_id="part-1", amount=10_000,
+                       currency="EUR", received_on=date(2026, 3, 19))
+    walk(app, date(2026, 3, 19), 15)  # through the second reminder on Thu 2.4
+    with get_state(app).db.session() as db:
+        invoice = db.get(Invoice, invoice_id)
+        # 3.3-19.3: 17 days on 12 990; 20.3-2.4: 14 days on 2 990 left of the principal:
+        # (12 990 * 9.5 * 17 + 2 990 * 9.5 * 14) / 36 500 = 2 495 555 / 36 500 = 68.37 -> 68.
+        # Counted from the due date on the 29.90 EUR left, it would be 24 c: less than the
+        # 54 c already accrued before the payment.
+        assert (invoice.interest_minor, invoice.interest_through) == (68, date(2026, 4, 2))
 
 
 def test_swedish_fee_only_if_agreed(app: Flask) -> None:

@@ -524,18 +524,19 @@ def test_a_fee_added_while_the_import_reads_is_not_lost_when_the_payment_is_book
     state = get_state(app)
     with app.app_context():
         run_reminders(state, today=date(2026, 3, 3))  # the friendly contact
+    # The first reminder: Wed 18.3, 14 full days after the friendly contact (FI default).
     data = statement(entry("130.90", bank_id="F-1", reference=reference(app, invoice_id),
-                           booked="2026-03-17"))
+                           booked="2026-03-18"))
     ran: list[RunReport] = []
 
     def run_after_the_import_reads(_conn: Any, _cursor: Any, statement_: str, *_: Any) -> None:
         if "kassa_invoices.reference IN" in statement_ and not ran:
-            ran.append(run_reminders(state, today=date(2026, 3, 17)))  # the first reminder
+            ran.append(run_reminders(state, today=date(2026, 3, 18)))  # the first reminder
 
     event.listen(state.db.engine, "after_cursor_execute", run_after_the_import_reads)
     try:
         with app.app_context():
-            report = import_statement(state, data, today=date(2026, 3, 17))
+            report = import_statement(state, data, today=date(2026, 3, 18))
     finally:
         event.remove(state.db.engine, "after_cursor_execute", run_after_the_import_reads)
     assert ran and ran[0].steps["reminder"] == 1  # the run did take its step in between

@@ -25,10 +25,16 @@ def call_script(country: str) -> Any:
         return render_template("kassa/account/not_found.html"), 404
     if not normalize_locale(request.args.get("lang")):
         g.kassa_locale = get_state().config.default_locale
+    return render_template("kassa/account/call_script.html", country=code,
+                           segments=script_segments(code))
+
+
+def script_segments(country: str) -> list[dict[str, str]]:
+    """The table of channel and tone by customer group for ``country``, translated."""
     segments = []
     for segment in OVERDUE_SEGMENTS:
-        channel, tone = recommendation(segment, code)
+        channel, tone = recommendation(segment, country)
         segments.append({"segment": segment, "label": _(SEGMENT_LABELS[segment]),
                          "channel": _(CHANNEL_LABELS[channel]), "tone": tone,
                          "tone_label": _(TONE_LABELS[tone])})
-    return render_template("kassa/account/call_script.html", country=code, segments=segments)
+    return segments

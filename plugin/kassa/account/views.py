@@ -14,7 +14,7 @@ from flask import Response, current_app, g, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from ..db.models import Invoice, InvoiceEvent, OutboxMessage
-from ..i18n import format_day, format_money, normalize_locale
+from ..i18n import document_filename, normalize_locale
 from ..i18n import gettext as _
 from ..invoicing import payment_details
 from ..invoicing.pdf import invoice_pdf
@@ -23,14 +23,22 @@ from ..notify.outbox import deliver_now
 from ..pages import NewLinkForm, closed_link_page, invoice_for_link, page_blueprint
 from ..services.links import read_invoice_token
 from ..state import get_state, request_session, transaction
-from . import call_script, tracking
+from . import call_script, help_pages, shopper, tracking
+from .trail import SHOPPER_CHANNELS, SHOPPER_EVENTS, shopper_trail
+from .trail import status_text as _status_text
 
 # The token in the URL is the key to the page: page_blueprint keeps it out of caches,
-# referrers and search indexes, and no site may frame it.
-account = page_blueprint("kassa_account", __name__)
+# referrers and search indexes, and no site may frame it. The help and contact pages are
+# public.
+account = page_blueprint("kassa_account", __name__,
+                         public=("help_index", "help_page", "contact_page"))
 account.before_request(tracking.note_tracked_link)
 account.add_url_rule("/invoice/<token>/seen.gif", view_func=tracking.opened_pixel)
 account.add_url_rule("/call-script/<country>", view_func=call_script.call_script)
+account.add_url_rule("/help", view_func=help_pages.help_index)
+account.add_url_rule("/help/<country>", view_func=help_pages.help_page)
+account.add_url_rule("/contact", view_func=help_pages.contact_page)
+shopper.register(account)
 
 #: The endpoint of "pay now" (built by the payments blueprint, when Stripe is configured).
 PAY_ENDPOINT = "kassa_payments.pay"
@@ -55,8 +63,7 @@ def invoice_page(token: str) -> Any:
         payable=payable,
         status_text=_status_text(invoice, date.today()),
         pay_url=_pay_url(token) if payable else None,
-        trail=[entry for entry in (_trail_entry(e, invoice.currency) for e in invoice.events)
-               if entry is not None],
+        trail=shopper_trail(invoice.events, invoice.currency),
     )
 
 
@@ -67,8 +74,9 @@ def invoice_pdf_download(token: str) -> Any:
     if invoice is None:
         return _not_found()
     data = invoice_pdf(invoice, get_state().config, g.kassa_locale)
+    filename = document_filename("invoice", invoice.number, g.kassa_locale)
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="invoice-{invoice.number}.pdf"'})
+        "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @account.get("/invoice/<token>/qr.svg")
@@ -130,82 +138,4 @@ def _pay_url(token: str) -> str | None:
         return None
 
 
-def _status_text(invoice: Invoice, today: date) -> str:
-    if invoice.status == "paid" or (invoice.balance_minor <= 0 and invoice.paid_minor > 0):
-        return _("Paid")
-    if invoice.status in _PAYABLE and invoice.due_date < today:
-        return _("Overdue")
-    known = {
-        "open": _("Open"),
-        "overdue": _("Overdue"),
-        "reminded": _("Overdue"),
-        "disputed": _("Being looked into"),
-        "on_hold": _("On hold"),
-        "collection": _("With a collection agency"),
-        "cancelled": _("Cancelled"),
-        "credited": _("Credited"),
-    }
-    return known.get(invoice.status, invoice.status.replace("_", " ").capitalize())
-
-
-def _trail_entry(event: InvoiceEvent, currency: str) -> dict[str, str] | None:
-    """An event of the trail in friendly words, or None for internal bookkeeping."""
-    data = event.data or {}
-    amount = data.get("amount")
-    money = format_money(amount, currency) if isinstance(amount, int) else None
-    channel = data.get("channel")
-    kind = event.kind
-    if kind == "issued":
-        text = _("Invoice issued")
-    elif kind == "sent":
-        text = {"email": _("Sent to you by e-mail"),
-                "sms": _("Sent to you by text message"),
-                "letter": _("Sent to you by post")}.get(channel or "", _("Sent to you"))
-    elif kind == "delivery_failed":
-        text = (_("We could not deliver the invoice by e-mail") if channel == "email"
-                else _("We could not deliver the invoice"))
-    elif kind == "resend_queued":
-        text = _("Sent again on request")
-    elif kind == "opened":
-        text = _("Invoice opened")
-    elif kind in ("reminded", "reminder_sent"):
-        text = _("Reminder sent")
-    elif kind == "fee_added":
-        text = _("Reminder fee added: %(amount)s", amount=money) if money else _(
-            "Reminder fee added")
-    elif kind in ("payment", "payment_received"):
-        text = _("Payment received: %(amount)s", amount=money) if money else _(
-            "Payment received")
-    elif kind == "paid":
-        text = _("Paid in full. Thank you!")
-    elif kind == "refunded":
-        text = _("Refund paid: %(amount)s", amount=money) if money else _("Refund paid")
-    elif kind == "disputed":
-        text = _("You asked us to check the invoice; reminders wait while we do")
-    elif kind == "extended":
-        new_due = data.get("due_date")
-        text = (_("Due date moved to %(date)s", date=format_day(date.fromisoformat(new_due)))
-                if isinstance(new_due, str) else _("More time to pay agreed"))
-    elif kind == "plan_agreed":
-        text = _("Payment plan agreed")
-    elif kind in ("collection", "handed_to_collection"):
-        text = _("Handed over to a collection agency")
-    elif kind == "payment_failed":
-        text = _("A card payment did not go through; nothing was charged")
-    elif kind == "payment_rejected":
-        text = _("A payment could not be booked; we will look into it")
-    elif kind == "hold_ended":
-        text = _("Reminders continue")
-    elif kind == "friendly_contact":
-        text = _("A friendly reminder sent to you, with no fee")
-    elif kind == "partly_paid":
-        text = _("Part payment received: %(amount)s", amount=money) if money else _(
-            "Part payment received")
-    elif kind == "handed_over":
-        text = {"letter": _("Handed to the post as a letter"),
-                "einvoice": _("Sent to your online bank as an e-invoice"),
-                "digital_mailbox": _("Sent to your digital mailbox")}.get(
-                    channel or "", _("Sent to you"))
-    else:
-        return None
-    return {"kind": kind, "text": text, "day": format_day(event.occurred_at.date())}
+__all__ = ["SHOPPER_CHANNELS", "SHOPPER_EVENTS", "account", "shopper_trail"]

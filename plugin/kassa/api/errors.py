@@ -1,7 +1,9 @@
 """How the storefront API says no: ``{"code", "message"}`` with a fitting HTTP status.
 
 ``code`` is stable; ``message`` is in the request's language (``?lang=`` or
-``Accept-Language``), from :data:`ERROR_MESSAGES`, else the service's English message.
+``Accept-Language``), from :data:`ERROR_MESSAGES`, else the service's English message. An
+identity error about a checkout's country names that country's own identity number and bank
+identification (:func:`kassa.checkout.forms.identity_message`).
 :mod:`kassa.api.views` registers the handlers on the API blueprint.
 """
 
@@ -12,10 +14,16 @@ from typing import Any
 
 from flask import Response, g, jsonify
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import BuildError
 
+from ..checkout.forms import (
+    AUTOMATED_DECISION_MESSAGE,
+    REGISTER_UNAVAILABLE_MESSAGE,
+    identity_message,
+)
 from ..errors import KassaHTTPError
 from ..i18n import lazy_gettext
-from ..pages import RATE_LIMITED_MESSAGE, choose_locale, retry_after_seconds
+from ..pages import RATE_LIMITED_MESSAGE, choose_locale, public_url_for, retry_after_seconds
 
 #: The shopper- and developer-facing text of each error code, translated per request.
 #: ``%(name)s`` placeholders are filled from the error's parameters; a code missing here
@@ -84,15 +92,18 @@ ERROR_MESSAGES: dict[str, Any] = {
     "checkout.age": lazy_gettext("You need to be 18 or older to pay by invoice or in instalments."),
     "checkout.declined": lazy_gettext(
         "We are sorry, but we cannot offer invoice or "
-        "installments for this purchase. Please choose another "
+        "instalments for this purchase. Please choose another "
         "way to pay."
     ),
+    "checkout.register_unavailable": REGISTER_UNAVAILABLE_MESSAGE,
     "checkout.expired": lazy_gettext(
         "This checkout has expired. Please go back to the shop and start again."
     ),
     "checkout.cancelled": lazy_gettext("This checkout was cancelled."),
     "checkout.completed": lazy_gettext("This checkout is already completed."),
     "checkout.conflict": lazy_gettext("The checkout changed in the meantime. Please try again."),
+    "credit_review.not_found": lazy_gettext(
+        "This checkout has no declined credit decision with this id."),
     "order.not_found": lazy_gettext("There is no such order."),
     "invoice.not_found": lazy_gettext("There is no such invoice."),
     "hold.reason": lazy_gettext("Reminders can wait for a dispute, a payment plan or an "
@@ -103,6 +114,82 @@ ERROR_MESSAGES: dict[str, Any] = {
     "hold.until": lazy_gettext("The pause must end after it starts."),
     "hold.too_long": lazy_gettext("Reminders can be paused, or the due date moved, at most "
                                   "%(days)s days ahead."),
+    "agreement.not_found": lazy_gettext("There is no such credit agreement."),
+    "withdrawal.notice_day": lazy_gettext(
+        "The day of the withdrawal notice must be between the day of the agreement and today."),
+    "withdrawal.received_day": lazy_gettext(
+        "The day the agreement terms were received must be between the day of the agreement "
+        "and the day of the notice."),
+    "withdrawal.too_late": lazy_gettext(
+        "The time to withdraw from this credit agreement ended on %(last_day)s, so the "
+        "withdrawal cannot be recorded. The credit can still be repaid early at any time, "
+        "without a fee."),
+    "withdrawal.done": lazy_gettext(
+        "The withdrawal from this credit agreement has already been recorded."),
+    "early_repayment.method": lazy_gettext(
+        "Only an instalment plan is repaid early; an invoice is simply paid in full."),
+    "early_repayment.withdrawn": lazy_gettext(
+        "The shopper has withdrawn from this credit agreement, so there are no instalments "
+        "left to repay early."),
+    "early_repayment.not_issued": lazy_gettext(
+        "The plan's invoices have not been issued yet. Please register the repayment once "
+        "they have been."),
+    "early_repayment.day": lazy_gettext(
+        "Please choose a day from the day of the agreement, or of the plan's latest change, up "
+        "to today; a quote can look up to a year ahead."),
+    "early_repayment.nothing_left": lazy_gettext(
+        "No instalment of this plan falls due after that day, so there is nothing to repay "
+        "early."),
+    "early_repayment.amount": lazy_gettext(
+        "This amount cannot be used as an early repayment. Please repay the whole remaining "
+        "amount, %(payoff)s, or at most %(largest)s, so that the remaining instalments can "
+        "still be planned (amounts in minor units)."),
+    "early_repayment.duplicate": lazy_gettext("This payment has already been registered."),
+    "early_repayment.conflict": lazy_gettext(
+        "The plan changed in the meantime. Please try again."),
+    # Customer service (kassa.api.customer_service): the shop acting for its shopper, and
+    # the team's side.
+    "shopper.not_found": lazy_gettext(
+        "We could not find a shopper with this e-mail address among this shop's customers."),
+    "thread.not_found": lazy_gettext("We could not find this conversation."),
+    "service_request.not_found": lazy_gettext("We could not find this request."),
+    "service_request.kind": lazy_gettext("Only a callback can be marked as done."),
+    "service.invalid": lazy_gettext(
+        "This could not be done. Please check the details and try again."),
+    "service.not_found": lazy_gettext("We could not find this invoice among yours."),
+    "service.not_open": lazy_gettext(
+        "This invoice is already paid or closed, so there is nothing to do."),
+    "service.on_hold": lazy_gettext(
+        "Reminders for this invoice are already paused while we look after an earlier request."),
+    "service.days": lazy_gettext("More time can be from 1 to 60 days."),
+    "service.conflict": lazy_gettext("The request could not be saved. Please try again."),
+    "service.consent": lazy_gettext("A payment plan needs your consent to its terms."),
+    "service.plan_invoices": lazy_gettext(
+        "A payment plan needs at least one open invoice, all in the same currency."),
+    "service.plan_months": lazy_gettext("A payment plan can have from 2 to 12 monthly payments."),
+    "service.plan_caps": lazy_gettext(
+        "This plan would cost more than the law or our terms allow. Please choose fewer months."),
+    "service.reason": lazy_gettext("Please choose one of the reasons offered."),
+    "service.slot": lazy_gettext(
+        "This time is no longer free. Please choose one of the times offered."),
+    "service.phone": lazy_gettext("Please give a phone number we can call you on."),
+    "service.address": lazy_gettext("The street address, postcode and city are all needed."),
+    "service.channel": lazy_gettext("Please choose one of the channels offered."),
+    "service.no_phone": lazy_gettext("Text messages need a phone number. Please add one first."),
+    "service.too_long": lazy_gettext(
+        "The text is too long. Please keep it to %(limit)s characters."),
+    "service.characters": lazy_gettext(
+        "The text has special characters that cannot be used. Please remove them."),
+    "service.file_count": lazy_gettext("You can attach at most %(limit)s files at once."),
+    "service.file_empty": lazy_gettext("The file %(name)s has no content."),
+    "service.file_size": lazy_gettext(
+        "The file %(name)s is too large. Files can be up to %(size)s MB each."),
+    "service.file_type": lazy_gettext(
+        "The file %(name)s is not a PDF, JPEG, PNG or plain text file."),
+    "service.file_virus": lazy_gettext("The file %(name)s did not pass the security check."),
+    "service.message_empty": lazy_gettext(
+        "Please write a message, and a subject for a new conversation."),
+    "service.decided": lazy_gettext("This has already been decided or closed."),
 }
 
 _HTTP_CODES = {404: "request.not_found", 405: "request.method", 413: "request.too_large"}
@@ -110,6 +197,10 @@ _HTTP_CODES = {404: "request.not_found", 405: "request.method", 413: "request.to
 
 def error_message(code: str, english: str, params: Mapping[str, Any] | None = None) -> str:
     """The message of ``code`` in the request's language, else ``english``."""
+    country = (params or {}).get("country")
+    worded = identity_message(code, country) if isinstance(country, str) else None
+    if worded is not None:
+        return worded
     template = ERROR_MESSAGES.get(code) or ERROR_MESSAGES.get(code.rsplit(".", 1)[0])
     if template is None:
         return english
@@ -123,10 +214,12 @@ def error_message(code: str, english: str, params: Mapping[str, Any] | None = No
 
 
 def error_response(
-    code: str, status: int, english: str, params: Mapping[str, Any] | None = None
+    code: str, status: int, english: str, params: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> tuple[Response, int]:
-    """``{"code", "message"}`` with ``status``; the message depends on the language."""
-    response = jsonify(code=code, message=error_message(code, english, params))
+    """``{"code", "message"}`` with ``status``, and the fields of ``extra``; the message
+    depends on the language."""
+    response = jsonify(code=code, message=error_message(code, english, params), **(extra or {}))
     response.vary.add("Accept-Language")
     response.headers["Cache-Control"] = "no-store"
     if code == "auth.invalid_key":
@@ -135,8 +228,27 @@ def error_response(
 
 
 def refused(exc: KassaHTTPError) -> tuple[Response, int]:
-    """A :class:`~kassa.errors.KassaHTTPError`: its code, status and message."""
-    return error_response(exc.code, exc.status, exc.message, exc.params)
+    """A :class:`~kassa.errors.KassaHTTPError`: its code, status and message; a refusal by a
+    credit decision also carries the decision's id, and a decline where to ask a person to
+    review it (``review_url``, a page for the shopper, and ``review_message``)."""
+    return error_response(exc.code, exc.status, exc.message, exc.params,
+                          _decision_fields(exc))
+
+
+def _decision_fields(exc: KassaHTTPError) -> dict[str, Any]:
+    decision_id, session_id = exc.params.get("decision_id"), exc.params.get("session_id")
+    if not isinstance(decision_id, str):
+        return {}
+    fields: dict[str, Any] = {"decision_id": decision_id}
+    if exc.code == "checkout.declined" and isinstance(session_id, str):
+        fields["review_message"] = str(AUTOMATED_DECISION_MESSAGE)
+        try:
+            fields["review_url"] = public_url_for("kassa_checkout.credit_review",
+                                                  session_id=session_id,
+                                                  decision_id=decision_id)
+        except BuildError:  # the hosted pages are not mounted: the API's review only
+            pass
+    return fields
 
 
 def http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -12,7 +12,9 @@ from flask import Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from ..errors import KassaHTTPError
+from ..services.conversations import MAX_FILES
 from ..services.order_input import refuse_control_characters
+from ..state import get_state
 
 #: Largest request body the API reads; an order with hundreds of lines stays far below it.
 MAX_BODY_BYTES = 256 * 1024
@@ -22,6 +24,9 @@ MAX_JSON_DEPTH = 20
 MAX_PATH_PARAMETER = 100
 #: The endpoint of :func:`unrouted` on the API blueprint.
 UNROUTED = "kassa_api._unrouted"
+#: Endpoints whose JSON body may carry files in base64 (kassa.api.customer_service).
+FILE_ENDPOINTS = frozenset({"kassa_api.shopper_dispute", "kassa_api.shopper_start_thread",
+                            "kassa_api.shopper_add_message", "kassa_api.reply_to_thread"})
 
 
 def check_path_parameters() -> None:
@@ -37,8 +42,18 @@ def check_path_parameters() -> None:
 
 
 def limit_body() -> None:
-    """Read at most :data:`MAX_BODY_BYTES` of a body."""
-    request.max_content_length = MAX_BODY_BYTES
+    """Read at most :data:`MAX_BODY_BYTES` of a body; one that may carry files
+    (:data:`FILE_ENDPOINTS`) has room for them besides."""
+    limit = MAX_BODY_BYTES
+    if request.endpoint in FILE_ENDPOINTS:
+        limit += files_body_bytes(get_state().config.upload_max_bytes)
+    request.max_content_length = limit
+
+
+def files_body_bytes(largest_file: int) -> int:
+    """Room in a body for :data:`~kassa.services.conversations.MAX_FILES` files of
+    ``largest_file`` bytes each, in base64."""
+    return MAX_FILES * 4 * -(-largest_file // 3)
 
 
 def limit_json_depth() -> None:

@@ -31,6 +31,9 @@ KEPT_FOR = timedelta(hours=24)
 #: A first request still unanswered after this long is taken as lost (its process died).
 ABANDONED_AFTER = timedelta(minutes=2)
 _KEY = re.compile(r"[\x21-\x7e]{1,255}")
+#: Headers that say what a request means besides its address and body: the shopper a shop
+#: acts for (kassa.api.customer_service). The same key for another shopper is another request.
+MEANINGFUL_HEADERS = ("Kassa-Shopper-Email",)
 _NOT_KEPT = {401, 403, 429}
 
 
@@ -92,6 +95,11 @@ def _request_digest() -> str:
     for part in (request.method, request.path, request.query_string.decode("latin-1")):
         digest.update(part.encode() + b"\0")
     digest.update(request.get_data(cache=True))
+    for name in MEANINGFUL_HEADERS:  # only when sent: other requests digest as before
+        value = request.headers.get(name)
+        if value is not None:
+            digest.update(b"\0" + name.lower().encode() + b":" +
+                          value.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 

@@ -11,7 +11,17 @@ import copy
 from typing import Any
 
 from ..config import CHANNELS, LOCALES
-from ..services.holds import HOLD_REASONS, MAX_HOLD_DAYS
+from ..core.early_repayment import KEEP_CHOICES
+from ..services.conversations import MAX_FILES
+from ..services.credit_assessment import MAX_REVIEW_NOTE_LENGTH
+from ..services.customer_service import DISPUTE_REASONS, MAX_TEXT
+from ..services.early_repayment import MAX_EXTERNAL_ID_LENGTH
+from ..services.holds import (
+    HOLD_REASONS,
+    MAX_HOLD_DAYS,
+    MAX_INSTALMENT_MINOR,
+    MAX_PLAN_INSTALMENTS,
+)
 from ..services.order_input import (
     CONTROL_RANGES,
     CUSTOMER_FIELDS,
@@ -23,6 +33,29 @@ from ..services.order_input import (
     MAX_REFERENCE_LENGTH,
     MAX_URL_LENGTH,
     MAX_VAT_RATE_LENGTH,
+)
+from .customer_service import (
+    BUDGET_FIELDS,
+    MAX_CITY_LENGTH,
+    MAX_EMAIL_LENGTH,
+    MAX_FILENAME_LENGTH,
+    MAX_LIST,
+    MAX_NAME_LENGTH,
+    MAX_NOTE_LENGTH,
+    MAX_NUMBER_LENGTH,
+    MAX_PHONE_LENGTH,
+    MAX_PLAN_INVOICES,
+    MAX_POSTAL_CODE_LENGTH,
+    MAX_SLOT_LENGTH,
+    MAX_STREET_LENGTH,
+    MAX_SUBJECT_LENGTH,
+    MAX_TOPIC_LENGTH,
+    REQUEST_KINDS,
+    REQUEST_STATUSES,
+    SHOPPER_HEADER,
+    SURVEY_STATES,
+    THREAD_STATUSES,
+    base64_length,
 )
 
 #: Every error code the API answers with. Identity codes come from
@@ -66,10 +99,12 @@ ERROR_CODES = (
     "checkout.identity.age_day",
     "checkout.age",
     "checkout.declined",
+    "checkout.register_unavailable",
     "checkout.expired",
     "checkout.cancelled",
     "checkout.completed",
     "checkout.conflict",
+    "credit_review.not_found",
     "order.not_found",
     "invoice.not_found",
     "hold.reason",
@@ -77,6 +112,49 @@ ERROR_CODES = (
     "hold.due_date",
     "hold.until",
     "hold.too_long",
+    "agreement.not_found",
+    "withdrawal.notice_day",
+    "withdrawal.received_day",
+    "withdrawal.too_late",
+    "withdrawal.done",
+    "early_repayment.method",
+    "early_repayment.withdrawn",
+    "early_repayment.not_issued",
+    "early_repayment.day",
+    "early_repayment.nothing_left",
+    "early_repayment.amount",
+    "early_repayment.duplicate",
+    "early_repayment.conflict",
+    "hold.plan",
+    "shopper.not_found",
+    "thread.not_found",
+    "service_request.not_found",
+    "service_request.kind",
+    "service.invalid",
+    "service.not_found",
+    "service.not_open",
+    "service.on_hold",
+    "service.days",
+    "service.conflict",
+    "service.consent",
+    "service.plan_invoices",
+    "service.plan_months",
+    "service.plan_caps",
+    "service.reason",
+    "service.slot",
+    "service.phone",
+    "service.address",
+    "service.channel",
+    "service.no_phone",
+    "service.too_long",
+    "service.characters",
+    "service.file_count",
+    "service.file_empty",
+    "service.file_size",
+    "service.file_type",
+    "service.file_virus",
+    "service.message_empty",
+    "service.decided",
 )
 
 #: The largest KASSA_MAX_ORDER_AMOUNT of the defaults, in minor units; the served document
@@ -156,6 +234,41 @@ _SCHEMAS: dict[str, Any] = {
                 "description": "For people, in the request's "
                 "language (`?lang=` or `Accept-Language`: fi, sv, nb, en).",
             },
+            "decision_id": {
+                "type": "string",
+                "description": "With `checkout.declined` and `checkout.register_unavailable`: "
+                "the recorded credit decision.",
+            },
+            "review_url": {
+                "type": "string",
+                "format": "uri",
+                "description": "With `checkout.declined`: the page where the shopper asks a "
+                "person to review the automated decision (or use reviewCreditDecision).",
+            },
+            "review_message": {
+                "type": "string",
+                "description": "With `checkout.declined`: tells the shopper, in the request's "
+                "language, that the decision was automated and a person can review it.",
+            },
+        },
+    },
+    "CreditReviewRequest": {
+        "type": "object",
+        "properties": {
+            "note": _text(MAX_REVIEW_NOTE_LENGTH, min_length=0,
+                          description="What the shopper wants the reviewer to know."),
+            "client_secret": {
+                "type": "string",
+                "description": "Instead of the Authorization header.",
+            },
+        },
+    },
+    "CreditReview": {
+        "type": "object",
+        "required": ["decision_id", "status"],
+        "properties": {
+            "decision_id": {"type": "string"},
+            "status": {"type": "string", "enum": ["review_requested"]},
         },
     },
     "Instalment": {
@@ -183,6 +296,7 @@ _SCHEMAS: dict[str, Any] = {
             "monthly_amount",
             "total_cost",
             "total_payable",
+            "consumer_credit",
             "schedule",
         ],
         "properties": {
@@ -198,6 +312,14 @@ _SCHEMAS: dict[str, Any] = {
             "monthly_amount": _MINOR,
             "total_cost": _MINOR,
             "total_payable": _MINOR,
+            "consumer_credit": {
+                "type": "boolean",
+                "description": "Whether the offer is consumer credit under the country's law "
+                "(it carries interest or fees, or defers payment longer than the law exempts for "
+                "the merchant's size): advertise it with the representative example and the "
+                "warning that borrowing money costs money, and expect the pre-contract "
+                "information, the credit agreement and the right of withdrawal to follow.",
+            },
             "schedule": {
                 "type": "array",
                 "items": _ref("Instalment"),
@@ -205,9 +327,30 @@ _SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "LatePayment": {
+        "type": "object",
+        "description": "What paying late costs, for every offer: part of the credit terms "
+        "to show beside the consent. The confirmed agreement keeps it as shown.",
+        "required": ["currency", "reminder_fee", "late_interest_rate",
+                     "reminder_fee_needs_agreement"],
+        "properties": {
+            "currency": _CURRENCY,
+            "reminder_fee": {**_MINOR, "minimum": 0,
+                             "description": "Fee of each fee-bearing payment reminder, minor "
+                             "units; 0 when the shop charges none."},
+            "late_interest_rate": {**_RATE, "description": "Late-payment interest in force "
+                                   "today, percent a year (reference rate + the legal margin); "
+                                   "it follows the legal rate as that changes."},
+            "reminder_fee_needs_agreement": {
+                "type": "boolean",
+                "description": "True where a reminder fee may be charged only if agreed at "
+                "the purchase (SE): show it so that confirming agrees to it.",
+            },
+        },
+    },
     "Offers": {
         "type": "object",
-        "required": ["currency", "country", "amount", "offers"],
+        "required": ["currency", "country", "amount", "offers", "late_payment"],
         "properties": {
             "currency": _CURRENCY,
             "country": _COUNTRY,
@@ -217,6 +360,7 @@ _SCHEMAS: dict[str, Any] = {
                 "items": _ref("Offer"),
                 "description": "Invoice first; options the amount does not qualify for are absent.",
             },
+            "late_payment": _ref("LatePayment"),
         },
     },
     "OrderLine": {
@@ -507,8 +651,35 @@ _PATHS: dict[str, Any] = {
                     (
                         422,
                         "`checkout.offer`, `checkout.channel`, `checkout.consent`, "
-                        "`checkout.identity.*`, `checkout.age`, `checkout.declined`",
+                        "`checkout.identity.*`, `checkout.age`, `checkout.declined` (with "
+                        "`decision_id`, `review_url` and `review_message`)",
                     ),
+                    (503, "`checkout.register_unavailable` (with `decision_id`): the credit "
+                     "register did not answer; try again later"),
+                ),
+            },
+        }
+    },
+    "/checkout-sessions/{session_id}/credit-decisions/{decision_id}/review": {
+        "post": {
+            "operationId": "reviewCreditDecision",
+            "summary": "Ask a person to review an automated decline",
+            "description": "With the `decision_id` of a `checkout.declined` answer and the "
+            "session's client secret. One support task (`credit_review`) per decision; asking "
+            "again answers the same.",
+            "security": [{"clientSecret": []}, {}],
+            "parameters": [_SESSION_ID, _path_parameter(
+                "decision_id", "The `decision_id` of the `checkout.declined` answer.")],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref("CreditReviewRequest")}},
+            },
+            "responses": {
+                "202": _json(_ref("CreditReview"), "A person will review the decision."),
+                **_errors(
+                    (400, "`request.json`, `request.field`"),
+                    (403, "`checkout.secret`"),
+                    (404, "`checkout.not_found`, `credit_review.not_found`"),
                 ),
             },
         }
@@ -590,13 +761,22 @@ _PATHS: dict[str, Any] = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["reason"], "properties": {
                     "reason": {"type": "string", "enum": list(HOLD_REASONS)},
-                    "until": _DATE, "due_date": _DATE}}}}},
+                    "until": _DATE, "due_date": _DATE,
+                    "instalments": {
+                        "type": "array", "minItems": 2, "maxItems": MAX_PLAN_INSTALMENTS,
+                        "description": "A plan's instalments (reason `plan`): they add up "
+                        "to the balance; the shopper gets a confirmation with the schedule.",
+                        "items": {"type": "object", "required": ["due_date", "amount"],
+                                  "properties": {"due_date": _DATE,
+                                                 "amount": {
+                                                     "type": "integer", "minimum": 1,
+                                                     "maximum": MAX_INSTALMENT_MINOR}}}}}}}}},
             "responses": {
                 "200": _json(_ref("Invoice"), "The invoice, with the hold in its trail."),
                 **_errors(_AUTH_ERROR, _SCOPE_ERROR, (400, "`request.json`, `request.field`"),
                           (404, "`invoice.not_found`"),
                           (422, "`hold.reason`, `hold.status`, `hold.due_date`, `hold.until`, "
-                           "`hold.too_long`")),
+                           "`hold.too_long`, `hold.plan`")),
             },
         }
     },
@@ -691,6 +871,987 @@ _PATHS: dict[str, Any] = {
     },
 }
 
+# -- a credit agreement after the purchase: withdrawal and early repayment ------------------
+
+#: A business day in a request: ISO, nothing else.
+_DAY = {**_DATE, "maxLength": 10, "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+_AGREEMENT_ID = {
+    "name": "agreement_id", "in": "path", "required": True,
+    "description": "The credit agreement's id: `agreement_id` of the confirmed checkout "
+    "session.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 18, "pattern": "^[0-9]{1,18}$"},
+}
+_REPAYMENT_AMOUNT = {**_MINOR, "minimum": 1, "maximum": MAX_INSTALMENT_MINOR}
+_KEEP = {"type": "string", "enum": list(KEEP_CHOICES), "default": "instalments",
+         "description": "What a part repayment keeps: the number of instalments (each gets "
+         "lower) or their amount (the plan gets shorter and the dropped instalments' fees "
+         "fall)."}
+_INSTALMENTS = {"type": "array", "items": _ref("Instalment")}
+_SCHEMAS.update({
+    "WithdrawalNotice": {
+        "type": "object",
+        "properties": {
+            "notice_on": {**_DAY, "description": "The day the shopper sent the notice; "
+                          "default today."},
+            "terms_received_on": {**_DAY, "description": "The day the agreement's terms "
+                                  "reached the shopper, if later than the agreement: the "
+                                  "period then counts from it."},
+        },
+    },
+    "Withdrawal": {
+        "type": "object",
+        "required": ["agreement_id", "currency", "notice_on", "last_day", "due_date",
+                     "principal", "interest", "owed", "paid", "to_pay", "refund", "invoice",
+                     "cancelled_invoices"],
+        "properties": {
+            "agreement_id": {"type": "integer"},
+            "currency": _CURRENCY,
+            "notice_on": _DATE,
+            "last_day": {**_DATE, "description": "The last day a notice was in time."},
+            "drawn_on": {**_DATE, "description": "The day of the agreement (the drawdown)."},
+            "due_date": {**_DATE, "description": "Repay by this day: 30 days after the "
+                         "notice."},
+            "principal": {**_MINOR, "description": "The credit amount."},
+            "nominal_rate": _RATE,
+            "interest_days": {"type": "integer", "minimum": 0},
+            "interest": {**_MINOR, "description": "At the borrowing rate, for the days "
+                         "after the agreement up to the notice day."},
+            "interest_per_day": {**_MINOR, "description": "Interest of one more day on the "
+                                 "capital still owed."},
+            "fees_waived": {**_MINOR, "description": "The plan's fees, none of which are "
+                            "owed."},
+            "owed": {**_MINOR, "description": "Principal + interest."},
+            "paid": _MINOR,
+            "to_pay": {**_MINOR, "description": "Still to pay by `due_date`."},
+            "refund": {**_MINOR, "description": "Paid beyond what is owed: to pay back to "
+                       "the shopper."},
+            "invoice": {"type": ["string", "null"], "description": "The invoice that asks "
+                        "for `to_pay` (the plan's first, with its reference); null when "
+                        "nothing is left to pay."},
+            "cancelled_invoices": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "EarlyRepaymentPayment": {
+        "type": "object",
+        "required": ["amount", "external_id"],
+        "properties": {
+            "amount": {**_REPAYMENT_AMOUNT, "description": "Money received, minor units. With "
+                       "what was paid ahead on the remaining instalments, at least `payoff` "
+                       "repays everything (beyond it: a surplus to refund); less repays part."},
+            "external_id": _text(MAX_EXTERNAL_ID_LENGTH, description="The payment's own id "
+                                 "(bank entry, receipt); registered once."),
+            "received_on": {**_DAY, "description": "When the money came; default today."},
+            "keep": _KEEP,
+        },
+    },
+    "EarlyRepayment": {
+        "type": "object",
+        "required": ["agreement_id", "currency", "on", "full", "keep", "payoff", "to_pay",
+                     "prepaid", "also_due", "paid_now", "principal_repaid", "saving",
+                     "schedule", "revision"],
+        "properties": {
+            "agreement_id": {"type": "integer"},
+            "currency": _CURRENCY,
+            "on": _DATE,
+            "full": {"type": "boolean", "description": "Whether it repays the whole plan."},
+            "keep": _KEEP,
+            "payoff": {**_MINOR, "description": "What repaying everything costs that day: "
+                       "the remaining capital, the current period's interest and monthly fee "
+                       "for the days used, less the set-up fee's part for the remaining "
+                       "time."},
+            "to_pay": {**_MINOR, "description": "`payoff` less `prepaid`."},
+            "prepaid": {**_MINOR, "description": "Already paid on the instalments it "
+                        "replaces."},
+            "also_due": {**_MINOR, "description": "Unpaid on instalments already due: owed "
+                         "besides."},
+            "paid_now": _MINOR,
+            "principal_before": _MINOR,
+            "principal_repaid": _MINOR,
+            "interest": _MINOR,
+            "interest_carried": {**_MINOR, "description": "A part repayment: the interest "
+                                 "the repaid amount earned this period, in the next "
+                                 "instalment."},
+            "fees": _MINOR,
+            "setup_fee_rebate": _MINOR,
+            "surplus": {**_MINOR, "description": "Beyond the payoff: to refund."},
+            "saving": {**_MINOR, "description": "Interest and fees no longer paid."},
+            "replaced": {**_INSTALMENTS, "description": "The remaining instalments as they "
+                         "were."},
+            "schedule": {**_INSTALMENTS, "description": "The whole schedule from now on; a "
+                         "full repayment is its last instalment, due on `on`."},
+            "revision": {"type": ["integer", "null"], "description": "The plan's revision "
+                         "this made; null for a quote."},
+        },
+    },
+})
+_CREDIT_KEY_ERRORS = (_AUTH_ERROR, _SCOPE_ERROR, (404, "`agreement.not_found`"))
+_REPAYMENT_REFUSALS = ("`early_repayment.method`, `early_repayment.withdrawn`, "
+                       "`early_repayment.day`, `early_repayment.nothing_left`, "
+                       "`early_repayment.amount`")
+_PATHS.update({
+    "/agreements/{agreement_id}/withdrawal": {
+        "post": {
+            "operationId": "withdrawFromAgreement",
+            "summary": "The shopper withdrew from the credit (14 days, CCD2 Art. 26)",
+            "description": "Within the withdrawal period the shopper owes the credit amount "
+            "and interest at the borrowing rate up to the notice day, within 30 days, and no "
+            "fee. The plan's first invoice asks for it by then; the others are cancelled; "
+            "money paid counts and any excess is refunded. The purchase itself stands.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_AGREEMENT_ID],
+            "requestBody": {"required": False, "content": {"application/json": {
+                "schema": _ref("WithdrawalNotice")}}},
+            "responses": {
+                "200": _json(_ref("Withdrawal"), "Recorded; the invoices are changed."),
+                **_errors(*_CREDIT_KEY_ERRORS, (400, "`request.json`, `request.field`"),
+                          (409, "`withdrawal.done`"),
+                          (422, "`withdrawal.too_late`, `withdrawal.notice_day`, "
+                           "`withdrawal.received_day`")),
+            },
+        }
+    },
+    "/agreements/{agreement_id}/early-repayment": {
+        "get": {
+            "operationId": "quoteEarlyRepayment",
+            "summary": "What repaying an instalment plan early takes and saves",
+            "description": "Nothing is written. Without `amount`: everything.",
+            "security": _SUPPORT_KEY,
+            "parameters": [
+                _AGREEMENT_ID,
+                {"name": "on", "in": "query", "required": False, "schema": _DAY,
+                 "description": "The day of the repayment; default today, at most a year "
+                 "ahead."},
+                {"name": "amount", "in": "query", "required": False,
+                 "schema": _REPAYMENT_AMOUNT},
+                {"name": "keep", "in": "query", "required": False, "schema": _KEEP},
+            ],
+            "responses": {
+                "200": _json(_ref("EarlyRepayment"), "The figures and the schedule after."),
+                **_errors(*_CREDIT_KEY_ERRORS, (400, "`request.field`"),
+                          (422, _REPAYMENT_REFUSALS)),
+            },
+        },
+        "post": {
+            "operationId": "registerEarlyRepayment",
+            "summary": "Money received as an early repayment (CCD2 Art. 29)",
+            "description": "Books the money on the next instalment's invoice, appends the new "
+            "schedule and changes the later invoices (lower, or cancelled when the plan is "
+            "shorter or repaid); every change is in the invoices' trails.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_AGREEMENT_ID],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": _ref("EarlyRepaymentPayment")}}},
+            "responses": {
+                "200": _json(_ref("EarlyRepayment"), "Applied."),
+                **_errors(*_CREDIT_KEY_ERRORS, (400, "`request.json`, `request.field`"),
+                          (409, "`early_repayment.duplicate`, `early_repayment.conflict`"),
+                          (422, _REPAYMENT_REFUSALS + ", `early_repayment.not_issued`")),
+            },
+        },
+    },
+})
+
+# -- customer service: the shop acting for its shopper, and the team's side ------------------
+
+#: Text that may have line breaks and tabs but no other control character (a message).
+MULTILINE_PATTERN = "^[^" + "".join(
+    f"\\u{first:04x}-\\u{last:04x}"
+    for first, last in ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), *CONTROL_RANGES[1:])
+    if last < 0xD800
+) + "]*$"
+
+
+def _multiline(max_length: int, **extra: Any) -> dict[str, Any]:
+    """A multi-line text field; blank or too long texts are the service's to refuse."""
+    return {"type": "string", "maxLength": max_length, "pattern": MULTILINE_PATTERN, **extra}
+
+
+_SHOPPER = {
+    "name": SHOPPER_HEADER,
+    "in": "header",
+    "required": True,
+    "description": "The shopper the shop acts for: the e-mail address it knows them by (its "
+    "signed-in customer). A storefront key reaches only a shopper who bought from it, and "
+    "only what belongs to its own orders; a back-office key reaches every record of the "
+    "address. Sent again with the same `Idempotency-Key` for another shopper, a POST is "
+    "another request (`request.idempotency_key`).",
+    "schema": {"type": "string", "minLength": 3, "maxLength": MAX_EMAIL_LENGTH,
+               "pattern": "^[!-?A-~]+@[!-?A-~]+$", "examples": ["maija@example.fi"]},
+}
+_RECORD_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 18,
+                     "pattern": "^[0-9]{1,18}$"}
+_THREAD_ID = {"name": "thread_id", "in": "path", "required": True,
+              "description": "The conversation's `id`.", "schema": _RECORD_ID_SCHEMA}
+_REQUEST_ID = {"name": "request_id", "in": "path", "required": True,
+               "description": "The request's `id`.", "schema": _RECORD_ID_SCHEMA}
+_INVOICE_NUMBER = _path_parameter("number", "The invoice number.")
+#: KASSA_UPLOAD_MAX_BYTES of the defaults; the served document carries the app's own.
+DEFAULT_UPLOAD_MAX_BYTES = 5_000_000
+_BASE64 = {"type": "string", "contentEncoding": "base64",
+           "maxLength": base64_length(DEFAULT_UPLOAD_MAX_BYTES),
+           "pattern": "^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"}
+_ATTACHMENTS = {
+    "type": "array",
+    "maxItems": MAX_FILES,
+    "items": _ref("Upload"),
+    "description": f"At most {MAX_FILES} files (`service.file_count`), each a PDF, JPEG, PNG "
+    "or plain UTF-8 text by its content, whatever its name says (`service.file_type`: HTML "
+    "dressed as a PDF is refused), up to KASSA_UPLOAD_MAX_BYTES (`service.file_size`), and "
+    "clean by the app's virus scanner if one is plugged in (`service.file_virus`).",
+}
+_MOMENT_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_SERVICE_REQUEST_KINDS = ["extension", "plan", "dispute", "callback"]
+_TEXT_REFUSALS = "`service.too_long`, `service.characters`"
+_FILE_REFUSALS = ("`service.file_count`, `service.file_empty`, `service.file_size`, "
+                  "`service.file_type`, `service.file_virus`")
+_SHOPPER_ERRORS = (_AUTH_ERROR, _SCOPE_ERROR, (400, f"`request.field` (the `{SHOPPER_HEADER}` "
+                   "header)"))
+_PLAN_INVOICES = {"type": "array", "minItems": 1, "maxItems": MAX_PLAN_INVOICES,
+                  "items": _text(MAX_NUMBER_LENGTH),
+                  "description": "The shopper's open invoices, of one currency."}
+_INVOICE_CONFLICTS = (409, "`service.not_open`, `service.on_hold`, `service.conflict`")
+
+_SCHEMAS.update({
+    "Upload": {
+        "type": "object",
+        "required": ["filename", "content_base64"],
+        "properties": {
+            "filename": _text(MAX_FILENAME_LENGTH, description="The file's name on the "
+                              "shopper's device; stored with the extension of its content."),
+            "content_base64": {**_BASE64, "description": "The file's bytes, base64 "
+                               "(RFC 4648, with padding): at most KASSA_UPLOAD_MAX_BYTES "
+                               "bytes (`service.file_size`)."},
+        },
+    },
+    "AttachmentInfo": {
+        "type": "object",
+        "required": ["id", "filename", "content_type", "size", "sha256", "scan",
+                     "created_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "filename": {"type": "string"},
+            "content_type": {"type": "string", "enum": ["application/pdf", "image/jpeg",
+                                                        "image/png", "text/plain"]},
+            "size": {"type": "integer", "minimum": 1, "description": "Bytes."},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "scan": {"type": "string", "enum": ["clean", "refused"]},
+            "created_at": _MOMENT,
+        },
+    },
+    "MoreTimeOption": {
+        "type": ["object", "null"],
+        "description": "What asking for more time would do today; null when the invoice "
+        "is closed or already paused.",
+        "required": ["days", "new_due_date", "fee", "within_policy"],
+        "properties": {
+            "days": {"type": "integer", "minimum": 1, "maximum": 60},
+            "new_due_date": _DATE,
+            "fee": {**_MINOR, "description": "Added to the invoice when granted at once."},
+            "within_policy": {"type": "boolean", "description": "Granted at once; otherwise "
+                              "the request waits for the team."},
+        },
+    },
+    "ShopperInvoice": {
+        "type": "object",
+        "required": ["number", "status", "country", "currency", "amount", "fees", "interest",
+                     "paid", "balance", "issue_date", "due_date", "channel", "open", "holds",
+                     "more_time"],
+        "properties": {
+            "number": {"type": "string"},
+            "status": {"type": "string", "examples": ["open", "overdue", "paid"]},
+            "country": _COUNTRY,
+            "currency": _CURRENCY,
+            "amount": _MINOR,
+            "fees": _MINOR,
+            "interest": _MINOR,
+            "paid": _MINOR,
+            "balance": {**_MINOR, "description": "Still to pay."},
+            "issue_date": _DATE,
+            "due_date": _DATE,
+            "channel": {"type": "string"},
+            "instalment_number": {"type": ["integer", "null"]},
+            "open": {"type": "boolean", "description": "Something is still to pay and the "
+                     "shopper may ask for more time, a plan or dispute it."},
+            "holds": {"type": "array", "items": {"type": "string", "enum": list(HOLD_REASONS)},
+                      "description": "What pauses the reminders today."},
+            "more_time": _ref("MoreTimeOption"),
+        },
+    },
+    "PlanFigures": {
+        "type": "object",
+        "description": "The plan's credit figures (EU CCD Annex I) as agreed or asked for.",
+        "required": ["invoices", "currency", "months", "credit_amount", "apr", "total_cost",
+                     "total_payable", "monthly_amount", "schedule"],
+        "properties": {
+            "invoices": {"type": "array", "items": {"type": "string"}},
+            "currency": {**_CURRENCY, "type": ["string", "null"],
+                         "enum": [*_CURRENCY["enum"], None]},
+            "months": {"type": "integer"},
+            "credit_amount": _MINOR,
+            "apr": {**_RATE, "description": "Annual percentage rate of charge."},
+            "total_cost": {**_MINOR, "description": "Interest and fees of the plan."},
+            "total_payable": _MINOR,
+            "monthly_amount": _MINOR,
+            "schedule": {"type": "array", "items": _ref("Instalment")},
+        },
+    },
+    "ServiceCustomer": {
+        "type": ["object", "null"],
+        "description": "Whose request or conversation it is; the team's calls only.",
+        "required": ["id", "name", "email", "phone", "country", "locale"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string"},
+            "phone": {"type": ["string", "null"]},
+            "country": _COUNTRY,
+            "locale": {"type": "string"},
+        },
+    },
+    "ServiceRequest": {
+        "type": "object",
+        "required": ["id", "kind", "status", "invoice", "details", "decision", "source",
+                     "created_at", "decided_at", "attachments"],
+        "properties": {
+            "id": {"type": "integer"},
+            "kind": {"type": "string", "enum": _SERVICE_REQUEST_KINDS},
+            "status": {"type": "string", "enum": list(REQUEST_STATUSES[:-1]),
+                       "description": "`granted`: within the policy, done at once; "
+                       "`pending`: a person decides; `refused`; `done`: a callback made."},
+            "invoice": {"type": ["string", "null"], "description": "The invoice it is about "
+                        "(a plan's first); null for a callback about nothing in particular."},
+            "details": {"type": "object", "description": "What was asked: `days`, "
+                        "`new_due_date`, `note` (more time); the plan's figures and `budget` "
+                        "(plan); `reason`, `text` (dispute); `slot`, `phone`, `topic` "
+                        "(callback)."},
+            "decision": {"type": ["object", "null"], "description": "`granted`, `note` and "
+                         "`by` (the deciding person) once decided by the team.",
+                         "properties": {"granted": {"type": "boolean"},
+                                        "note": {"type": "string"},
+                                        "by": {"type": "string"}}},
+            "source": {"type": "string", "description": "`pages` (Kassa's own pages), "
+                       "`api:<storefront>` or `api` (a back-office key)."},
+            "created_at": _MOMENT,
+            "decided_at": _MOMENT_OR_NULL,
+            "attachments": {"type": "array", "items": _ref("AttachmentInfo"),
+                            "description": "A dispute's files."},
+            "plan": _ref("PlanFigures"),
+            "customer": _ref("ServiceCustomer"),
+            "support_task_id": {"type": ["integer", "null"],
+                                "description": "The team's calls only."},
+        },
+    },
+    "ShopperInvoices": {
+        "type": "object",
+        "required": ["invoices", "balances", "requests"],
+        "properties": {
+            "invoices": {"type": "array", "items": _ref("ShopperInvoice"),
+                         "description": f"Newest first, at most {MAX_LIST}."},
+            "balances": {"type": "object", "additionalProperties": _MINOR,
+                         "description": "Still to pay, per currency."},
+            "requests": {"type": "array", "items": _ref("ServiceRequest"),
+                         "description": "Requests waiting for the team (`pending`)."},
+        },
+    },
+    "Budget": {
+        "type": "object",
+        "description": "The budget helper, minor units a month: the affordable payment is "
+        "half of what is left once rent, electricity, food and other debts are paid.",
+        "properties": {name: {**_MINOR, "minimum": 0, "maximum": MAX_INSTALMENT_MINOR}
+                       for name in BUDGET_FIELDS},
+    },
+    "PlanQuoteRequest": {
+        "type": "object",
+        "required": ["invoices"],
+        "properties": {
+            "invoices": _PLAN_INVOICES,
+            "months": {"type": "integer", "minimum": 2, "maximum": 12,
+                       "description": "Default: what the budget affords, else the longest "
+                       "plan the policy grants at once."},
+            "budget": _ref("Budget"),
+        },
+    },
+    "PlanQuote": {
+        "type": "object",
+        "description": "`offer` holds the credit's figures (EU CCD Annex I): APR, total "
+        "cost, total payable and every instalment; show them before the shopper consents.",
+        "required": ["invoices", "currency", "months", "within_policy", "beyond", "offer",
+                     "split", "budget_suggestion", "policy_max_months"],
+        "properties": {
+            "invoices": {"type": "array", "items": {"type": "string"}},
+            "currency": _CURRENCY,
+            "months": {"type": "integer"},
+            "within_policy": {"type": "boolean", "description": "Agreed at once; otherwise "
+                              "the request waits for the team."},
+            "beyond": {"type": "array", "items": {"type": "string", "enum": [
+                "months", "min_instalment"]}, "description": "Why the team must agree."},
+            "offer": _ref("Offer"),
+            "split": {"type": "array", "items": {"type": "object",
+                                                 "additionalProperties": _MINOR},
+                      "description": "Per instalment: invoice number to the part of it paid "
+                      "that month, oldest invoice first."},
+            "budget_suggestion": {"type": ["integer", "null"], "description": "With a "
+                                  "budget: the affordable monthly payment."},
+            "policy_max_months": {"type": "integer"},
+        },
+    },
+    "PlanAgreement": {
+        "type": "object",
+        "required": ["invoices", "months", "consent"],
+        "properties": {
+            "invoices": _PLAN_INVOICES,
+            "months": {"type": "integer", "minimum": 2, "maximum": 12},
+            "consent": {"type": "boolean", "const": True, "description": "The shopper saw "
+                        "the quote's figures and agrees (`service.consent`)."},
+            "budget": _ref("Budget"),
+        },
+    },
+    "MoreTimeRequest": {
+        "type": "object",
+        "properties": {
+            "days": {"type": "integer", "minimum": 1, "maximum": 60, "description": "Default: "
+                     "the policy's; within it granted at once, beyond it a request."},
+            "note": _multiline(MAX_NOTE_LENGTH),
+        },
+    },
+    "DisputeRequest": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {
+            "reason": {"type": "string", "enum": list(DISPUTE_REASONS)},
+            "text": _multiline(MAX_TEXT),
+            "attachments": _ATTACHMENTS,
+        },
+    },
+    "Message": {
+        "type": "object",
+        "required": ["id", "author", "author_name", "body", "created_at", "attachments"],
+        "properties": {
+            "id": {"type": "integer"},
+            "author": {"type": "string", "enum": ["shopper", "staff"]},
+            "author_name": {"type": ["string", "null"], "description": "The agent's name as "
+                            "the shopper sees it; null for the shopper."},
+            "body": {"type": "string"},
+            "created_at": _MOMENT,
+            "attachments": {"type": "array", "items": _ref("AttachmentInfo")},
+        },
+    },
+    "Thread": {
+        "type": "object",
+        "required": ["id", "subject", "status", "invoice", "created_at", "resolved_at",
+                     "message_count", "last_message_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "subject": {"type": "string"},
+            "status": {"type": "string", "enum": list(THREAD_STATUSES[:-1]),
+                       "description": "`open`: waiting for the team; `answered`: for the "
+                       "shopper; `resolved`."},
+            "invoice": {"type": ["string", "null"]},
+            "created_at": _MOMENT,
+            "resolved_at": _MOMENT_OR_NULL,
+            "message_count": {"type": "integer", "minimum": 0},
+            "last_message_at": _MOMENT_OR_NULL,
+            "messages": {"type": "array", "items": _ref("Message"),
+                         "description": "Oldest first; not in lists."},
+            "customer": _ref("ServiceCustomer"),
+            "support_task_id": {"type": ["integer", "null"],
+                                "description": "The team's calls only."},
+            "survey_id": {"type": ["integer", "null"], "description": "Resolving only: the "
+                          "survey sent, null when none was."},
+        },
+    },
+    "NewThread": {
+        "type": "object",
+        "required": ["subject", "body"],
+        "properties": {
+            "subject": _text(MAX_SUBJECT_LENGTH),
+            "body": _multiline(MAX_TEXT, minLength=1),
+            "invoice": _text(MAX_NUMBER_LENGTH, description="The invoice it is about; "
+                             "required with a storefront key (a storefront's conversations "
+                             "are about its own invoices)."),
+            "attachments": _ATTACHMENTS,
+        },
+    },
+    "NewMessage": {
+        "type": "object",
+        "required": ["body"],
+        "properties": {"body": _multiline(MAX_TEXT, minLength=1),
+                       "attachments": _ATTACHMENTS},
+    },
+    "CallbackSlots": {
+        "type": "object",
+        "required": ["country", "slots"],
+        "properties": {
+            "country": _COUNTRY,
+            "slots": {"type": "array", "items": _MOMENT, "description": "Free half hours in "
+                      "the team's opening hours, in its time zone; book one by sending it "
+                      "back exactly as given."},
+        },
+    },
+    "CallbackBooking": {
+        "type": "object",
+        "required": ["slot", "phone"],
+        "properties": {
+            "slot": _text(MAX_SLOT_LENGTH, description="One of `slots`, as given "
+                          "(`service.slot`)."),
+            "phone": _text(MAX_PHONE_LENGTH, description="6 to 20 digits, `+` first if "
+                           "international (`service.phone`)."),
+            "topic": _multiline(MAX_TOPIC_LENGTH),
+            "invoice": _text(MAX_NUMBER_LENGTH, description="The invoice the call is about."),
+        },
+    },
+    "Address": {
+        "type": "object",
+        "required": ["street", "postal_code", "city"],
+        "properties": {
+            "street": _text(MAX_STREET_LENGTH),
+            "postal_code": _text(MAX_POSTAL_CODE_LENGTH),
+            "city": _text(MAX_CITY_LENGTH),
+        },
+    },
+    "Channels": {
+        "type": "object",
+        "required": ["delivery", "reminders"],
+        "properties": {
+            "delivery": {"type": "string", "enum": list(CHANNELS), "description": "For "
+                         "invoices still to be sent: `email` or one of KASSA_CHANNELS "
+                         "(`service.channel`)."},
+            "reminders": {"type": "string", "enum": list(CHANNELS), "description": "For "
+                          "reminders: also `sms`, with a phone number (`service.no_phone`)."},
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "required": ["grant", "by"],
+        "properties": {
+            "grant": {"type": "boolean"},
+            "note": _multiline(MAX_TEXT, description="Why; the shopper is told."),
+            "by": _text(MAX_NAME_LENGTH, description="The deciding person's name."),
+            "survey": {"type": "boolean", "default": True,
+                       "description": "Send the shopper the survey for this contact."},
+        },
+    },
+    "CallbackDone": {
+        "type": "object",
+        "required": ["by"],
+        "properties": {
+            "note": _multiline(MAX_TEXT),
+            "by": _text(MAX_NAME_LENGTH, description="Who called."),
+            "survey": {"type": "boolean", "default": True},
+        },
+    },
+    "Decided": {
+        "type": "object",
+        "required": ["request", "survey_id"],
+        "properties": {
+            "request": _ref("ServiceRequest"),
+            "survey_id": {"type": ["integer", "null"], "description": "The survey sent; "
+                          "null when none was (not asked, or this contact had one)."},
+        },
+    },
+    "Reply": {
+        "type": "object",
+        "required": ["body", "author_name"],
+        "properties": {
+            "body": _multiline(MAX_TEXT, minLength=1),
+            "author_name": _text(MAX_NAME_LENGTH, description="The agent's name as the "
+                                 "shopper sees it, e.g. a first name."),
+            "attachments": _ATTACHMENTS,
+        },
+    },
+    "Resolve": {
+        "type": "object",
+        "properties": {
+            "agent": _text(MAX_NAME_LENGTH, min_length=0, description="Who handled it, for "
+                           "the survey's figures."),
+            "survey": {"type": "boolean", "default": True},
+        },
+    },
+    "Survey": {
+        "type": "object",
+        "required": ["id", "contact_kind", "contact_id", "country", "locale", "channel",
+                     "agent", "sent_at", "answered_at", "resolved", "recommend", "advisor",
+                     "overall", "comment"],
+        "properties": {
+            "id": {"type": "integer"},
+            "contact_kind": {"type": "string", "enum": ["thread", "request", "callback"]},
+            "contact_id": {"type": "integer", "description": "The conversation's or the "
+                           "request's `id`."},
+            "country": _COUNTRY,
+            "locale": {"type": "string"},
+            "channel": {"type": "string", "examples": ["message", "phone", "self_service"]},
+            "agent": {"type": ["string", "null"]},
+            "sent_at": _MOMENT,
+            "answered_at": _MOMENT_OR_NULL,
+            "resolved": {"type": ["boolean", "null"], "description": "Was the matter "
+                         "resolved?"},
+            "recommend": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+            "advisor": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+            "overall": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+            "comment": {"type": ["string", "null"]},
+        },
+    },
+})
+
+
+def _body_of(name: str, *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _list_of(key: str, name: str, description: str) -> dict[str, Any]:
+    return _json({"type": "object", "required": [key], "properties": {
+        key: {"type": "array", "items": _ref(name)}}}, description)
+
+
+_PATHS.update({
+    "/shopper/invoices": {
+        "get": {
+            "operationId": "listShopperInvoices",
+            "summary": "The shopper's invoices with their balances, and requests waiting",
+            "description": "For the shop's own customer-service page: every invoice of the "
+            "shopper (a storefront key: of its own orders), what is still to pay, what more "
+            "time would do, and the requests the team has not decided yet.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "responses": {
+                "200": _json(_ref("ShopperInvoices"), "The invoices and requests."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`")),
+            },
+        }
+    },
+    "/shopper/invoices/{number}/more-time": {
+        "post": {
+            "operationId": "askForMoreTime",
+            "summary": "More time to pay an invoice",
+            "description": "Within the country's self-service policy it is granted at once "
+            "(the due date moves, reminders pause until it, a confirmation is sent); beyond "
+            "it the request waits for the team (`pending`).",
+            "security": _SUPPORT_KEY,
+            "parameters": [_INVOICE_NUMBER, _SHOPPER],
+            "requestBody": _body_of("MoreTimeRequest", required=False),
+            "responses": {
+                "201": _json(_ref("ServiceRequest"), "The request, `granted` or `pending`."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          _INVOICE_CONFLICTS,
+                          (422, f"`service.days`, {_TEXT_REFUSALS}, `hold.too_long`")),
+            },
+        }
+    },
+    "/shopper/invoices/{number}/disputes": {
+        "post": {
+            "operationId": "openDispute",
+            "summary": "The shopper disputes an invoice, with files",
+            "description": "Collection pauses (replacing more time or a plan while the "
+            "dispute lasts) and the team gets a task.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_INVOICE_NUMBER, _SHOPPER],
+            "requestBody": _body_of("DisputeRequest"),
+            "responses": {
+                "201": _json(_ref("ServiceRequest"), "The dispute, `pending`."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          _INVOICE_CONFLICTS,
+                          (422, f"`service.reason`, {_TEXT_REFUSALS}, {_FILE_REFUSALS}")),
+            },
+        }
+    },
+    "/shopper/plans/quote": {
+        "post": {
+            "operationId": "quotePaymentPlan",
+            "summary": "What a payment plan would be: APR, total cost, schedule",
+            "description": "Nothing is written. The plan's figures as the pre-contract "
+            "information shows them, how each month is split over the invoices, whether the "
+            "team must agree, and with a budget the affordable monthly payment.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "requestBody": _body_of("PlanQuoteRequest"),
+            "responses": {
+                "200": _json(_ref("PlanQuote"), "The quote."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          (409, "`service.not_open`"),
+                          (422, "`service.plan_invoices`, `service.plan_months`, "
+                           "`service.plan_caps`")),
+            },
+        }
+    },
+    "/shopper/plans": {
+        "post": {
+            "operationId": "agreePaymentPlan",
+            "summary": "The shopper agrees to a payment plan",
+            "description": "With `consent` after the quote's figures were shown. Within the "
+            "policy the plan starts at once (each invoice's reminders pause until its last "
+            "instalment, a confirmation with the schedule is sent); beyond it the request "
+            "waits for the team. The answer carries the figures (`plan`).",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "requestBody": _body_of("PlanAgreement"),
+            "responses": {
+                "201": _json(_ref("ServiceRequest"), "The plan request, `granted` or "
+                             "`pending`, with `plan`."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          _INVOICE_CONFLICTS,
+                          (422, "`service.consent`, `service.plan_invoices`, "
+                           "`service.plan_months`, `service.plan_caps`, `hold.plan`, "
+                           "`hold.too_long`")),
+            },
+        }
+    },
+    "/shopper/threads": {
+        "get": {
+            "operationId": "listShopperThreads",
+            "summary": "The shopper's conversations with the team",
+            "description": f"Newest first, at most {MAX_LIST}, without their messages.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "responses": {
+                "200": _list_of("threads", "Thread", "The conversations."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`")),
+            },
+        },
+        "post": {
+            "operationId": "startThread",
+            "summary": "A new conversation with the team",
+            "description": "A secure message with files; the team gets a task.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "requestBody": _body_of("NewThread"),
+            "responses": {
+                "201": _json(_ref("Thread"), "The conversation with its first message."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          (422, f"`service.message_empty`, {_TEXT_REFUSALS}, "
+                           f"{_FILE_REFUSALS}")),
+            },
+        },
+    },
+    "/shopper/threads/{thread_id}": {
+        "get": {
+            "operationId": "getShopperThread",
+            "summary": "One of the shopper's conversations with its messages",
+            "description": "With each file's metadata (name, type, size, checksum).",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID, _SHOPPER],
+            "responses": {
+                "200": _json(_ref("Thread"), "The conversation."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `thread.not_found`")),
+            },
+        }
+    },
+    "/shopper/threads/{thread_id}/messages": {
+        "post": {
+            "operationId": "addShopperMessage",
+            "summary": "The shopper writes in a conversation",
+            "description": "Reopens it for the team.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID, _SHOPPER],
+            "requestBody": _body_of("NewMessage"),
+            "responses": {
+                "201": _json(_ref("Message"), "The message."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `thread.not_found`"),
+                          (422, f"`service.message_empty`, {_TEXT_REFUSALS}, "
+                           f"{_FILE_REFUSALS}")),
+            },
+        }
+    },
+    "/shopper/callback-slots": {
+        "get": {
+            "operationId": "listCallbackSlots",
+            "summary": "When the team can call the shopper",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER, {
+                "name": "invoice", "in": "query", "required": False,
+                "schema": _text(MAX_NUMBER_LENGTH),
+                "description": "A call about this invoice: its country's team."}],
+            "responses": {
+                "200": _json(_ref("CallbackSlots"), "The free times."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`")),
+            },
+        }
+    },
+    "/shopper/callbacks": {
+        "post": {
+            "operationId": "bookCallback",
+            "summary": "Book a call from the team",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "requestBody": _body_of("CallbackBooking"),
+            "responses": {
+                "201": _json(_ref("ServiceRequest"), "The callback, `pending` until made."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          (409, "`service.conflict`"),
+                          (422, f"`service.slot`, `service.phone`, {_TEXT_REFUSALS}")),
+            },
+        }
+    },
+    "/shopper/address": {
+        "post": {
+            "operationId": "changeShopperAddress",
+            "summary": "A new postal address",
+            "description": "On the shopper's customer records and their open invoices (a "
+            "storefront key: those of its own orders), for the letters still to come.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "requestBody": _body_of("Address"),
+            "responses": {
+                "200": _json(_ref("Address"), "The address now."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`"),
+                          (422, f"`service.address`, {_TEXT_REFUSALS}")),
+            },
+        }
+    },
+    "/shopper/channels": {
+        "post": {
+            "operationId": "setShopperChannels",
+            "summary": "How invoices and reminders reach the shopper",
+            "security": _SUPPORT_KEY,
+            "parameters": [_SHOPPER],
+            "requestBody": _body_of("Channels"),
+            "responses": {
+                "200": _json(_ref("Channels"), "The channels now."),
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`"),
+                          (422, "`service.channel`, `service.no_phone`")),
+            },
+        }
+    },
+    "/service-requests": {
+        "get": {
+            "operationId": "listServiceRequests",
+            "summary": "The shoppers' requests for the team: more time, plans, disputes, "
+            "callbacks",
+            "description": f"Oldest first, at most {MAX_LIST}; a storefront key sees those "
+            "about its own orders (and the callbacks it booked).",
+            "security": _SUPPORT_KEY,
+            "parameters": [
+                {"name": "status", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(REQUEST_STATUSES),
+                            "default": "pending"}},
+                {"name": "kind", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(REQUEST_KINDS)}},
+            ],
+            "responses": {
+                "200": _list_of("requests", "ServiceRequest", "The requests, with the "
+                                "customer."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (400, "`request.field`")),
+            },
+        }
+    },
+    "/service-requests/{request_id}/decision": {
+        "post": {
+            "operationId": "decideServiceRequest",
+            "summary": "The team's decision on a pending request",
+            "description": "More time and plans granted are applied as asked; a dispute "
+            "granted keeps collection paused for the correction, refused lets reminders "
+            "resume; a callback is `done` either way. The shopper is told by their channel "
+            "and gets the survey unless `survey` is false.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_REQUEST_ID],
+            "requestBody": _body_of("Decision"),
+            "responses": {
+                "200": _json(_ref("Decided"), "Decided."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`service_request.not_found`"),
+                          (409, "`service.decided`"),
+                          (422, f"{_TEXT_REFUSALS}, `service.plan_caps`, `hold.status`, "
+                           "`hold.due_date`, `hold.plan`, `hold.too_long`")),
+            },
+        }
+    },
+    "/callbacks/{request_id}/done": {
+        "post": {
+            "operationId": "markCallbackDone",
+            "summary": "The team made the call the shopper booked",
+            "description": "The callback request (`kind` `callback`) is `done`; the shopper "
+            "gets the survey unless `survey` is false.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_REQUEST_ID],
+            "requestBody": _body_of("CallbackDone"),
+            "responses": {
+                "200": _json(_ref("Decided"), "Done."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`service_request.not_found`"),
+                          (409, "`service.decided`, `service_request.kind`"),
+                          (422, _TEXT_REFUSALS)),
+            },
+        }
+    },
+    "/message-threads": {
+        "get": {
+            "operationId": "listMessageThreads",
+            "summary": "The conversations for the team",
+            "description": f"Oldest first, at most {MAX_LIST}, without their messages; a "
+            "storefront key sees those about its own orders.",
+            "security": _SUPPORT_KEY,
+            "parameters": [{"name": "status", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": list(THREAD_STATUSES),
+                                       "default": "open"}}],
+            "responses": {
+                "200": _list_of("threads", "Thread", "The conversations, with the customer."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (400, "`request.field`")),
+            },
+        }
+    },
+    "/message-threads/{thread_id}": {
+        "get": {
+            "operationId": "getMessageThread",
+            "summary": "A conversation with its messages and files' metadata",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID],
+            "responses": {
+                "200": _json(_ref("Thread"), "The conversation, with the customer."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`thread.not_found`")),
+            },
+        }
+    },
+    "/message-threads/{thread_id}/replies": {
+        "post": {
+            "operationId": "replyToThread",
+            "summary": "The team answers in a conversation",
+            "description": "Signed with `author_name`, which the shopper sees; the shopper "
+            "is told by their channel.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID],
+            "requestBody": _body_of("Reply"),
+            "responses": {
+                "201": _json(_ref("Message"), "The reply."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`thread.not_found`"),
+                          (422, f"`service.message_empty`, {_TEXT_REFUSALS}, "
+                           f"{_FILE_REFUSALS}")),
+            },
+        }
+    },
+    "/message-threads/{thread_id}/resolve": {
+        "post": {
+            "operationId": "resolveThread",
+            "summary": "Close a conversation",
+            "description": "The shopper gets the survey unless `survey` is false.",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID],
+            "requestBody": _body_of("Resolve", required=False),
+            "responses": {
+                "200": _json(_ref("Thread"), "Resolved, with `survey_id`."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`thread.not_found`"),
+                          (409, "`service.decided`")),
+            },
+        }
+    },
+    "/surveys": {
+        "get": {
+            "operationId": "listSurveys",
+            "summary": "The surveys after contacts and their answers, for the figures",
+            "description": f"Newest first, at most {MAX_LIST}; a storefront key sees those "
+            "about its own orders' contacts.",
+            "security": _SUPPORT_KEY,
+            "parameters": [
+                {"name": "answered", "in": "query", "required": False,
+                 "schema": {"type": "string", "enum": list(SURVEY_STATES),
+                            "default": "answered"}},
+                {"name": "since", "in": "query", "required": False, "schema": _DAY,
+                 "description": "Sent that day (UTC) or later."},
+            ],
+            "responses": {
+                "200": _list_of("surveys", "Survey", "The surveys."),
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR, (400, "`request.field`")),
+            },
+        }
+    },
+})
+
 #: Every POST takes an Idempotency-Key (kassa.api.idempotency).
 _IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
@@ -779,7 +1940,7 @@ DOCUMENT: dict[str, Any] = {
     "info": {
         "title": "Kassa storefront API",
         "version": "1",
-        "description": "Pay by invoice and installments for Nordic shops. Amounts are integers "
+        "description": "Pay by invoice and instalments for Nordic shops. Amounts are integers "
         'in minor units; every error is `{"code", "message"}`.',
     },
     "servers": [{"url": "/kassa/api/v1"}],
@@ -810,15 +1971,22 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
-def openapi_document(server_url: str, max_amount: int = DEFAULT_MAX_AMOUNT) -> dict[str, Any]:
-    """The document, with ``server_url`` (the API's root, e.g. ``/kassa/api/v1``) as server
-    and ``max_amount`` (the app's largest KASSA_MAX_ORDER_AMOUNT, minor units) as the
-    ``maximum`` of every amount a client sends."""
+def openapi_document(server_url: str, max_amount: int = DEFAULT_MAX_AMOUNT,
+                     upload_max_bytes: int = DEFAULT_UPLOAD_MAX_BYTES) -> dict[str, Any]:
+    """The document, with ``server_url`` (the API's root, e.g. ``/kassa/api/v1``) as server,
+    ``max_amount`` (the app's largest KASSA_MAX_ORDER_AMOUNT, minor units) as the
+    ``maximum`` of every amount a client sends, and ``upload_max_bytes`` (the app's
+    KASSA_UPLOAD_MAX_BYTES) as the largest file an attachment may carry."""
     document = {**DOCUMENT, "servers": [{"url": server_url}]}
+    if upload_max_bytes != DEFAULT_UPLOAD_MAX_BYTES:
+        document["components"] = components = copy.deepcopy(DOCUMENT["components"])
+        components["schemas"]["Upload"]["properties"]["content_base64"]["maxLength"] = \
+            base64_length(upload_max_bytes)
     if max_amount != DEFAULT_MAX_AMOUNT:
         document["paths"] = paths = copy.deepcopy(DOCUMENT["paths"])
-        document["components"] = components = copy.deepcopy(DOCUMENT["components"])
-        schemas = components["schemas"]
+        if document["components"] is DOCUMENT["components"]:
+            document["components"] = copy.deepcopy(DOCUMENT["components"])
+        schemas = document["components"]["schemas"]
         for schema in (paths["/offers"]["get"]["parameters"][0]["schema"],
                        schemas["OrderLine"]["properties"]["unit_price"],
                        schemas["CheckoutSessionCreate"]["properties"]["order"]["properties"][

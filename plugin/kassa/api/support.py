@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..db.models import Agreement, Invoice, Order, SupportTask, as_utc
 from ..errors import KassaHTTPError
-from ..services.holds import HoldError, end_holds, place_hold
+from ..services.holds import MAX_INSTALMENT_MINOR, HoldError, end_holds, place_hold
 from ..services.order_input import refuse_control_characters
 from ..services.representation import invoice_json
 from ..state import request_session, transaction
@@ -56,20 +56,21 @@ def _task_json(task: SupportTask) -> dict[str, Any]:
 
 @key_required("support:write")
 def hold_invoice(number: str) -> Response:
-    """Pause the reminders: ``{"reason": "disputed" | "plan" | "extended", "until"?,
-    "due_date"?}``."""
+    """Pause the reminders: ``{"reason": "disputed" | "plan" | "extended" | "paused",
+    "until"?, "due_date"?}`` (``paused`` needs ``until``)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise KassaHTTPError("request.json", "the body must be a JSON object", status=400)
     reason = data.get("reason", "")
     refuse_control_characters(reason, "reason")
     until, due_date = _day(data, "until"), _day(data, "due_date")
+    instalments = _instalments(data)
     _now, today = clock.now()
     with transaction() as db:
         invoice = _own_invoice(number)
         try:
             place_hold(db, invoice, str(reason), today=today, until=until,
-                       new_due_date=due_date)
+                       new_due_date=due_date, instalments=instalments)
         except HoldError as exc:
             raise KassaHTTPError(exc.code, exc.message, **exc.params) from None
         body = invoice_json(invoice)
@@ -93,6 +94,30 @@ def _own_invoice(number: str) -> Invoice:
     if invoice is None or storefront not in (None, invoice.agreement.order.storefront):
         raise KassaHTTPError("invoice.not_found", f"no invoice {number!r}", status=404)
     return invoice
+
+
+def _instalments(data: dict[str, Any]) -> list[tuple[date, int]] | None:
+    """A plan's instalments, ``[{"due_date": "YYYY-MM-DD", "amount": <minor units>}, ...]``."""
+    raw = data.get("instalments")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise KassaHTTPError("request.field", "instalments must be a list of objects with "
+                             "due_date and amount", status=400, field="instalments")
+    plan = []
+    for item in raw:
+        amount = item.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, int) or not (
+                1 <= amount <= MAX_INSTALMENT_MINOR):
+            raise KassaHTTPError("request.field", "each instalment's amount must be a whole "
+                                 f"number of minor units from 1 to {MAX_INSTALMENT_MINOR}",
+                                 status=400, field="instalments")
+        day = _day(item, "due_date")
+        if day is None:
+            raise KassaHTTPError("request.field", "each instalment needs a due_date",
+                                 status=400, field="instalments")
+        plan.append((day, amount))
+    return plan
 
 
 def _day(data: dict[str, Any], name: str) -> date | None:

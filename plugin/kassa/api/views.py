@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
+from ..config import KassaConfig
 from ..db.models import Agreement, Invoice, Order
 from ..errors import KassaHTTPError
 from ..notify.outbox import deliver_now
@@ -35,15 +37,33 @@ from ..services.checkout import (
     fulfil_order,
     refresh_expiry,
 )
+from ..services.customer_service import ServiceError
 from ..services.offers import offers_for_amount, remember
 from ..services.order_input import (
     MAX_CHOICE_LENGTH,
     MAX_PERSONAL_ID_LENGTH,
     refuse_control_characters,
 )
-from ..services.representation import checkout_session_json, invoice_json, offer_json
+from ..services.reminder_policy import late_payment_terms
+from ..services.representation import (
+    checkout_session_json,
+    invoice_json,
+    late_payment_json,
+    offer_json,
+)
 from ..state import get_state, request_session, transaction
-from . import clock, cors, errors, guards, idempotency, review, support
+from . import (
+    clock,
+    cors,
+    credit_changes,
+    credit_review,
+    customer_service,
+    errors,
+    guards,
+    idempotency,
+    review,
+    support,
+)
 from .auth import client_secret, current_storefront, storefront_required
 from .openapi import openapi_document
 
@@ -58,11 +78,62 @@ api.add_url_rule("/invoices/<number>/holds", view_func=support.hold_invoice, met
 api.add_url_rule("/invoices/<number>/holds/end", view_func=support.end_invoice_holds,
                  methods=["POST"])
 api.add_url_rule("/payments/unmatched", view_func=review.payments_unmatched, methods=["GET"])
+api.add_url_rule("/agreements/<agreement_id>/withdrawal",
+                 view_func=credit_changes.withdraw_from_agreement, methods=["POST"])
+api.add_url_rule("/agreements/<agreement_id>/early-repayment",
+                 view_func=credit_changes.early_repayment_quote, methods=["GET"])
+api.add_url_rule("/agreements/<agreement_id>/early-repayment",
+                 view_func=credit_changes.register_repayment, methods=["POST"])
+api.add_url_rule("/checkout-sessions/<session_id>/credit-decisions/<decision_id>/review",
+                 view_func=credit_review.request_credit_review, methods=["POST"])
+# Customer service: the shop acts for its signed-in shopper (Kassa-Shopper-Email), and the
+# team's side for the help console (kassa.api.customer_service).
+api.add_url_rule("/shopper/invoices", view_func=customer_service.shopper_invoices,
+                 methods=["GET"])
+api.add_url_rule("/shopper/invoices/<number>/more-time",
+                 view_func=customer_service.shopper_more_time, methods=["POST"])
+api.add_url_rule("/shopper/invoices/<number>/disputes",
+                 view_func=customer_service.shopper_dispute, methods=["POST"])
+api.add_url_rule("/shopper/plans/quote", view_func=customer_service.shopper_plan_quote,
+                 methods=["POST"])
+api.add_url_rule("/shopper/plans", view_func=customer_service.shopper_plan, methods=["POST"])
+api.add_url_rule("/shopper/threads", view_func=customer_service.shopper_threads,
+                 methods=["GET"])
+api.add_url_rule("/shopper/threads", view_func=customer_service.shopper_start_thread,
+                 methods=["POST"])
+api.add_url_rule("/shopper/threads/<thread_id>", view_func=customer_service.shopper_thread,
+                 methods=["GET"])
+api.add_url_rule("/shopper/threads/<thread_id>/messages",
+                 view_func=customer_service.shopper_add_message, methods=["POST"])
+api.add_url_rule("/shopper/callback-slots", view_func=customer_service.shopper_callback_slots,
+                 methods=["GET"])
+api.add_url_rule("/shopper/callbacks", view_func=customer_service.shopper_callback,
+                 methods=["POST"])
+api.add_url_rule("/shopper/address", view_func=customer_service.shopper_address,
+                 methods=["POST"])
+api.add_url_rule("/shopper/channels", view_func=customer_service.shopper_channels,
+                 methods=["POST"])
+api.add_url_rule("/service-requests", view_func=customer_service.service_requests,
+                 methods=["GET"])
+api.add_url_rule("/service-requests/<request_id>/decision",
+                 view_func=customer_service.decide_service_request, methods=["POST"])
+api.add_url_rule("/callbacks/<request_id>/done", view_func=customer_service.callback_done,
+                 methods=["POST"])
+api.add_url_rule("/message-threads", view_func=customer_service.message_threads,
+                 methods=["GET"])
+api.add_url_rule("/message-threads/<thread_id>", view_func=customer_service.message_thread,
+                 methods=["GET"])
+api.add_url_rule("/message-threads/<thread_id>/replies",
+                 view_func=customer_service.reply_to_thread, methods=["POST"])
+api.add_url_rule("/message-threads/<thread_id>/resolve",
+                 view_func=customer_service.resolve_message_thread, methods=["POST"])
+api.add_url_rule("/surveys", view_func=customer_service.survey_answers, methods=["GET"])
 
 # Any whole number: one above KASSA_MAX_ORDER_AMOUNT is refused by the offers service.
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,64}")
 
 api.register_error_handler(KassaHTTPError, errors.refused)
+api.register_error_handler(ServiceError, customer_service.refused)
 api.register_error_handler(HTTPException, errors.http_error)
 # For the status itself, so that a host app's own 429 handler does not answer Kassa's API.
 api.register_error_handler(429, errors.rate_limited)
@@ -94,15 +165,24 @@ def offers() -> Response:
     country = request.args.get("country", "").strip().upper()
     _now, today = clock.now()
     config = get_state().config
-    body = remember(config, ("offers.json", amount, currency, country, today), lambda: json.dumps(
-        {"currency": currency, "country": country, "amount": amount, "offers": [
-            offer_json(o) for o in offers_for_amount(config, amount, currency, country, today)]},
-        separators=(",", ":")))
+    body = remember(config, ("offers.json", amount, currency, country, today),
+                    lambda: _offers_body(config, amount, currency, country, today))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=60"
     # Public and free of personal data: the widget may ask from the storefront's own domain.
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+def _offers_body(config: KassaConfig, amount: int, currency: str, country: str,
+                 today: date) -> str:
+    """The offers for the amount and what paying late costs (the same for every offer)."""
+    offers = offers_for_amount(config, amount, currency, country, today)  # checks the input
+    return json.dumps(
+        {"currency": currency, "country": country, "amount": amount,
+         "offers": [offer_json(o) for o in offers],
+         "late_payment": late_payment_json(late_payment_terms(config, country, today))},
+        separators=(",", ":"))
 
 
 # -- checkout sessions -----------------------------------------------------------------------
@@ -245,7 +325,8 @@ def openapi_json() -> Response:
     """The OpenAPI 3.1 document of this API."""
     server = url_for(".openapi_json").rsplit("/", 1)[0]
     limits = get_state().config.max_order_amount
-    response = jsonify(openapi_document(server, max(limits.values())))
+    response = jsonify(openapi_document(server, max(limits.values()),
+                                        get_state().config.upload_max_bytes))
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 

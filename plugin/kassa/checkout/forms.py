@@ -10,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, Form, RadioField, StringField
+from wtforms import BooleanField, Field, Form, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, StopValidation
 
-from ..i18n import lazy_gettext
+from ..i18n import lazy_gettext, pgettext
+from ..services.credit_assessment import MAX_REVIEW_NOTE_LENGTH
 from ..services.order_input import CONTROL_CHARACTERS
 
 
@@ -53,15 +54,20 @@ class CheckoutForm(FlaskForm):
         validators=[InputRequired(lazy_gettext("Please accept the credit terms to continue."))]
     )
 
-    def __init__(self, *args: Any, needs_typed_identity: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, needs_typed_identity: bool = True,
+                 country: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         #: False where strong identification replaces the typed number.
         self.needs_typed_identity = needs_typed_identity
+        #: The checkout's country, which names the identity number in the messages.
+        self.country = country
 
     def validate_personal_id(self, field: StringField) -> None:
         """The typed number is required unless a bank ID verifies the shopper."""
         if self.needs_typed_identity and not field.data:
-            raise StopValidation(str(lazy_gettext("Please enter your personal identity number.")))
+            raise StopValidation(identity_message("checkout.identity.empty", self.country)
+                                 or str(lazy_gettext("Please enter your personal identity "
+                                                     "number.")))
 
     @property
     def csrf_failed(self) -> bool:
@@ -76,6 +82,30 @@ class CheckoutForm(FlaskForm):
             if name != "csrf_token" and errors
         }
 
+
+class CreditReviewForm(FlaskForm):
+    """A declined shopper asks a person to review the decision, with an optional note."""
+
+    #: What the shopper wants the reviewer to know; line breaks become spaces, and the
+    #: service keeps the first MAX_REVIEW_NOTE_LENGTH characters (the field says so too).
+    note = TextAreaField(filters=[lambda value: " ".join(value.split()) if value else value],
+                         validators=[no_control_characters])
+    max_note_length = MAX_REVIEW_NOTE_LENGTH
+
+    @property
+    def csrf_failed(self) -> bool:
+        """Whether the form's CSRF token is missing, expired or wrong."""
+        return bool(self.meta.csrf and "csrf_token" in self.errors)
+
+
+#: A credit offer while the credit register does not answer (``checkout.register_unavailable``).
+REGISTER_UNAVAILABLE_MESSAGE = lazy_gettext(
+    "We cannot check the details needed for invoice and instalments right now. Please try "
+    "again in a few minutes, or choose another way to pay.")
+#: Beside every automated decline: it was automatic, and a person can look at it again.
+AUTOMATED_DECISION_MESSAGE = lazy_gettext(
+    "This decision was made automatically. You can ask a person from our customer service to "
+    "look at it again.")
 
 #: Where each checkout error code is shown on the page and what it says. ``None`` as the
 #: field means the page-level notice (the decline block). Codes not listed fall back to their
@@ -142,6 +172,7 @@ _ERRORS: dict[str, tuple[str | None, Any]] = {
         None,
         lazy_gettext("The checkout changed in the meantime. Please try again."),
     ),
+    "checkout.register_unavailable": (None, REGISTER_UNAVAILABLE_MESSAGE),
 }
 _GENERIC = lazy_gettext("Something went wrong with your choice. Please check it and try again.")
 
@@ -164,10 +195,116 @@ IDENTIFICATION_MESSAGES: dict[str, Any] = {
 }
 
 
-def error_placement(code: str) -> tuple[str | None, str]:
-    """``(field name or None for the page notice, translated message)`` of an error code."""
+def error_placement(code: str, country: str | None = None) -> tuple[str | None, str]:
+    """``(field name or None for the page notice, translated message)`` of an error code;
+    ``country`` (the checkout's) names the identity number and the bank identification."""
     found = _ERRORS.get(code) or _ERRORS.get(code.rsplit(".", 1)[0])
     if found is None:
         return None, str(_GENERIC)
     field, message = found
-    return field, str(message)
+    return field, identity_message(code, country) or str(message)
+
+
+def identification_message(reason: str, country: str | None) -> str | None:
+    """Why identification with the bank ID of ``country`` gave no identity (a reason of
+    :data:`IDENTIFICATION_MESSAGES`), in the request's language; None for another reason."""
+    if reason not in IDENTIFICATION_MESSAGES:
+        return None
+    return _country_messages(country).get(f"identification.{reason}") or str(
+        IDENTIFICATION_MESSAGES[reason])
+
+
+def identity_message(code: str, country: str | None) -> str | None:
+    """The message of an identity error ``code`` (``checkout.identity.*``,
+    ``checkout.identification_required``) naming ``country``'s own identity number and bank
+    identification, in the request's language; None for other codes and countries.
+
+    Each country's sentence is its own message (context: the country code), as the words
+    change their form inside a sentence: "Anna henkilötunnuksesi", "Ange ditt personnummer".
+    """
+    if code == "checkout.identity.checksum":
+        code = "checkout.identity"
+    return _country_messages(country).get(code)
+
+
+def _country_messages(country: str | None) -> dict[str, str]:
+    if country == "FI":
+        return {
+            "checkout.identity.empty": pgettext("FI", "Please enter your personal identity code."),
+            "checkout.identity": pgettext(
+                "FI", "The personal identity code is not valid. Please check it."),
+            "checkout.identity.format": pgettext(
+                "FI", "The personal identity code is not in the right format. Please check it."),
+            "checkout.identity.temporary": pgettext(
+                "FI", "A temporary identity code cannot be used. Please use your permanent "
+                "personal identity code."),
+            "checkout.identity.birth_date": pgettext(
+                "FI", "The birth date in the personal identity code is not valid. Please "
+                "check it."),
+            "checkout.identification_required": pgettext(
+                "FI", "Please identify yourself with your online banking codes first."),
+            "identification.denied": pgettext(
+                "FI", "The identification was cancelled. To pay by invoice or in instalments, "
+                "please identify yourself with your online banking codes."),
+            "identification.invalid": pgettext(
+                "FI", "The identification did not give us a personal identity code we can use "
+                "for this purchase. Please choose another payment method."),
+            "identification.unavailable": pgettext(
+                "FI", "Identification with online banking codes is not available right now. "
+                "Please try again later or choose another payment method."),
+        }
+    if country == "SE":
+        return {
+            "checkout.identity.empty": pgettext(
+                "SE", "Please enter your personal identity number."),
+            "checkout.identity": pgettext(
+                "SE", "The personal identity number is not valid. Please check it."),
+            "checkout.identity.format": pgettext(
+                "SE", "The personal identity number is not in the right format. Please check "
+                "it."),
+            "checkout.identity.temporary": pgettext(
+                "SE", "A temporary identity number cannot be used. Please use your personal "
+                "identity number or coordination number."),
+            "checkout.identity.birth_date": pgettext(
+                "SE", "The birth date in the personal identity number is not valid. Please "
+                "check it."),
+            "checkout.identification_required": pgettext(
+                "SE", "Please identify yourself with BankID first."),
+            "identification.denied": pgettext(
+                "SE", "The identification was cancelled. To pay by invoice or in instalments, "
+                "please identify yourself with BankID."),
+            "identification.invalid": pgettext(
+                "SE", "BankID did not give us a personal identity number we can use for this "
+                "purchase. Please choose another payment method."),
+            "identification.unavailable": pgettext(
+                "SE", "Identification with BankID is not available right now. Please try "
+                "again later or choose another payment method."),
+        }
+    if country == "NO":
+        return {
+            "checkout.identity.empty": pgettext(
+                "NO", "Please enter your national identity number."),
+            "checkout.identity": pgettext(
+                "NO", "The national identity number is not valid. Please check it."),
+            "checkout.identity.format": pgettext(
+                "NO", "The national identity number is not in the right format. Please check "
+                "it."),
+            "checkout.identity.temporary": pgettext(
+                "NO", "A help number (H-number or FH-number) cannot be used. Please use your "
+                "national identity number or D-number."),
+            "checkout.identity.birth_date": pgettext(
+                "NO", "The birth date in the national identity number is not valid. Please "
+                "check it."),
+            "checkout.identification_required": pgettext(
+                "NO", "Please identify yourself with BankID first."),
+            "identification.denied": pgettext(
+                "NO", "The identification was cancelled. To pay by invoice or in instalments, "
+                "please identify yourself with BankID."),
+            "identification.invalid": pgettext(
+                "NO", "BankID did not give us a national identity number we can use for this "
+                "purchase. Please choose another payment method."),
+            "identification.unavailable": pgettext(
+                "NO", "Identification with BankID is not available right now. Please try "
+                "again later or choose another payment method."),
+        }
+    return {}

@@ -25,7 +25,7 @@ from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.errors import BadSignatureError, InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
@@ -97,9 +97,9 @@ class OidcIdentityProvider:
         same issuer.
     :param personal_id_claim: the ID-token claim that holds the identity number.
     :param timeout: seconds to wait for each request to the broker.
+    :param scope: the scopes asked for (``openid email profile`` for staff sign-on by the
+        ``email`` claim).
     """
-
-    scope = "openid profile"
 
     def __init__(
         self,
@@ -109,7 +109,9 @@ class OidcIdentityProvider:
         personal_id_claim: str,
         *,
         timeout: float = 10.0,
+        scope: str = "openid profile",
     ) -> None:
+        self.scope = scope
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret
@@ -199,7 +201,9 @@ class OidcIdentityProvider:
         try:
             try:
                 decoded = jwt.decode(token["id_token"], self._key_set(), registry=registry)
-            except InvalidKeyIdError:  # the broker rotated its keys since we fetched them
+            except (InvalidKeyIdError, BadSignatureError):
+                # The broker rotated its keys since they were fetched (a broker that names no
+                # key id shows this only as a bad signature): fetch them once more and retry.
                 decoded = jwt.decode(
                     token["id_token"], self._key_set(refresh=True), registry=registry
                 )

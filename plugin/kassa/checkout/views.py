@@ -2,7 +2,7 @@
 identification round trip.
 
 The hosted page works without JavaScript. It lists the shop's own payment methods first (as a
-link back to the shop), then the invoice and the installment offers with every figure the
+link back to the shop), then the invoice and the instalment offers with every figure the
 law asks for, none preselected. Views stay thin: the checkout service decides, the page shows
 its decision, and a refused confirmation changes nothing in the database.
 """
@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from ..config import COUNTRY_CURRENCY
 from ..db.models import Agreement, CheckoutSession
 from ..errors import KassaHTTPError
-from ..i18n import format_money, normalize_locale
+from ..i18n import document_filename, format_money, normalize_locale
 from ..i18n import gettext as _
 from ..notify.outbox import deliver_now
 from ..pages import page_blueprint, public_url_for
@@ -36,15 +36,32 @@ from ..services.checkout import (
     refresh_expiry,
     session_offers,
 )
+from ..services.credit_assessment import find_reviewable_decision, request_review
+from ..services.credit_documents import (
+    agreement_documents,
+    needs_credit_documents,
+    precontract_for_session,
+)
 from ..services.links import invoice_token
 from ..services.offers import offers_for_amount
+from ..services.reminder_policy import late_payment_terms
 from ..state import get_state, request_session, transaction
-from .forms import IDENTIFICATION_MESSAGES, CheckoutForm, error_placement
+from .advertising import credit_warning, representative_example
+from .forms import (
+    AUTOMATED_DECISION_MESSAGE,
+    CheckoutForm,
+    CreditReviewForm,
+    error_placement,
+    identification_message,
+)
 from .identity_provider import IdentificationError, IdentityProvider, OidcIdentityProvider
+from .widget import widget_json
 
-# Shops listed in KASSA_FRAME_ANCESTORS may embed these pages; the options page is public.
+# Shops listed in KASSA_FRAME_ANCESTORS may embed these pages; the options page and the
+# widget's texts are public.
 checkout = page_blueprint("kassa_checkout", __name__, framable=True,
-                          public=("payment_options",))
+                          public=("payment_options", "widget_json"))
+checkout.add_url_rule("/widget.json", view_func=widget_json)
 
 #: Flask-session key of the identification in progress (state, nonce, checkout, choices).
 _PENDING_KEY = "kassa_identification"
@@ -81,8 +98,10 @@ def payment_options():
     except KassaHTTPError:
         error = _("We cannot offer invoice or instalments for this purchase.")
     status = 400 if error else 200
+    examples = {offer.id: representative_example(offer, date.today()) for offer in offers}
     return render_template(
-        "kassa/checkout/options.html", offers=offers, error=error, country=country
+        "kassa/checkout/options.html", offers=offers, error=error, country=country,
+        examples=examples, credit_warning=credit_warning(offers),
     ), status
 
 
@@ -97,12 +116,13 @@ def hosted(session_id: str) -> Any:
         return cs
     state = get_state()
     strong = _needs_strong_auth(cs)
-    form = CheckoutForm(needs_typed_identity=not strong)
+    form = CheckoutForm(needs_typed_identity=not strong, country=cs.country)
     if request.method == "GET":
         _restore_choices(form, cs)
         errors = {}
-        if request.args.get("identification") in IDENTIFICATION_MESSAGES:
-            errors["personal_id"] = str(IDENTIFICATION_MESSAGES[request.args["identification"]])
+        why = identification_message(request.args.get("identification", ""), cs.country)
+        if why:
+            errors["personal_id"] = why
         return _page(cs, form, errors, 200)
 
     valid = form.validate_on_submit()
@@ -115,7 +135,7 @@ def hosted(session_id: str) -> Any:
     if not valid:
         return _page(cs, form, form.field_errors(), 422)
     if strong and not _verified_here(cs):  # signed in in another browser, or not at all
-        field, message = error_placement("checkout.identification_required")
+        field, message = error_placement("checkout.identification_required", cs.country)
         return _page(cs, form, {field or "notice": message}, 422)
     now, today = _clock()
     try:
@@ -137,9 +157,15 @@ def hosted(session_id: str) -> Any:
         cs = _reload(session_id)
         if exc.code in ("checkout.expired", "checkout.cancelled"):
             return _closed(cs)
-        field, message = error_placement(exc.code)
+        field, message = error_placement(exc.code, cs.country)
         errors = {field or "notice": message}
-        return _page(cs, form, errors, 422, declined=exc.code == "checkout.declined")
+        if exc.code == "checkout.register_unavailable":
+            return _page(cs, form, errors, 503, declined=True, unavailable=True)
+        decision = exc.params.get("decision_id") if exc.code == "checkout.declined" else None
+        return _page(cs, form, errors, 422, declined=exc.code == "checkout.declined",
+                     review_url=url_for(".credit_review", session_id=cs.id,
+                                        decision_id=decision, **_lang_arg())
+                     if decision else None)
     session.pop(_PENDING_KEY, None)
     session.pop(_CHOICES_KEY, None)
     _remember_completed(cs.id)
@@ -167,15 +193,119 @@ def done(session_id: str) -> Any:
     agreement = request_session().scalar(select(Agreement).where(Agreement.order_id == cs.order_id))
     invoices = sorted(agreement.invoices, key=lambda i: i.due_date) if agreement else []
     links = {invoice.id: _invoice_link(invoice.id) for invoice in invoices}
+    kept = agreement_documents(request_session(), agreement.id) if agreement else []
+    documents = {d.kind: url_for(".credit_document", session_id=cs.id, kind=d.kind)
+                 for d in kept}
     return render_template(
         "kassa/checkout/done.html",
         cs=cs,
         agreement=agreement,
         invoices=invoices,
         links=links,
+        documents=documents,
         shop_url=shop_url,
         private=True,
     )
+
+
+# -- credit documents ------------------------------------------------------------------------
+
+
+@checkout.get("/<session_id>/precontract/<offer_id>.pdf")
+def precontract(session_id: str, offer_id: str) -> Any:
+    """The pre-contract information of one of the session's credit offers, as a PDF in the
+    page's language: for an open session only, to whoever may see its page."""
+    cs = find_checkout_session(request_session(), session_id)
+    if cs is None:
+        return _document_missing()
+    _use_locale(cs)
+    now, today = _clock()
+    with transaction() as db:
+        refresh_expiry(db, cs, now)
+    config = get_state().config
+    offer = next((o for o in session_offers(config, cs, today)
+                  if o.id == offer_id and needs_credit_documents(o)), None)
+    if cs.status != "open" or offer is None:
+        return _document_missing()
+    data = precontract_for_session(config, cs, offer, g.kassa_locale, today)
+    return _pdf(data, document_filename("precontract", offer.id, g.kassa_locale))
+
+
+@checkout.get("/<session_id>/documents/<kind>.pdf")
+def credit_document(session_id: str, kind: str) -> Any:
+    """A credit document kept at confirmation (the agreement, the pre-contract information),
+    exactly as sent, to the browser that completed the checkout."""
+    cs = find_checkout_session(request_session(), session_id)
+    if cs is None or cs.status != "completed" or cs.id not in session.get(_COMPLETED_KEY, ()):
+        return _document_missing()
+    _use_locale(cs)
+    db = request_session()
+    agreement = db.scalar(select(Agreement).where(Agreement.order_id == cs.order_id))
+    kept = agreement_documents(db, agreement.id) if agreement is not None else []
+    document = next((d for d in kept if d.kind == kind), None)
+    if document is None:
+        return _document_missing()
+    return _pdf(document.content, document_filename(kind, cs.external_id, document.locale))
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+def _document_missing() -> tuple[str, int]:
+    return render_template(
+        "kassa/checkout/state.html",
+        cs=None,
+        heading=_("Document not found"),
+        message=_("This document is not available. Please go back to the checkout page."),
+        retry=False,
+    ), 404
+
+
+@checkout.route("/<session_id>/review/<decision_id>", methods=["GET", "POST"])
+def credit_review(session_id: str, decision_id: str) -> Any:
+    """Ask a person to review an automated decline: GET shows the request, the form's POST
+    makes it (once per decision) and thanks the shopper. The decision's id is only shown to
+    the browser that was declined, and in the storefront API's answer."""
+    db = request_session()
+    cs = find_checkout_session(db, session_id)
+    decision = find_reviewable_decision(db, cs, decision_id) if cs is not None else None
+    if cs is not None:
+        _use_locale(cs)
+    if cs is None or decision is None:
+        return render_template(
+            "kassa/checkout/state.html", cs=cs, retry=False,
+            heading=_("We could not find this decision"),
+            message=_("Please contact the shop's customer service, and we will help you."),
+        ), 404
+    form = CreditReviewForm()
+    if request.method == "POST":
+        valid = form.validate_on_submit()
+        if form.csrf_failed:
+            return _stale_form(cs)
+        if valid:
+            now, _today = _clock()
+            with transaction() as db:
+                request_review(db, cs, decision_id, now=now, via="hosted_page",
+                               note=form.note.data)
+            return _state_page(cs, _(
+                "A person from our customer service will go through the decision and contact "
+                "you at %(email)s. You are welcome to complete your purchase with another "
+                "payment method in the meantime.", email=cs.customer.get("email", "")), 200,
+                heading=_("Thank you, we will look at the decision again"))
+    return render_template(
+        "kassa/checkout/review.html", cs=cs, form=form,
+        automated_message=AUTOMATED_DECISION_MESSAGE,
+        errors=_review_errors(form) if request.method == "POST" else {},
+        form_action=url_for(".credit_review", session_id=cs.id, decision_id=decision_id,
+                            **_lang_arg()),
+    ), 422 if request.method == "POST" else 200
+
+
+def _review_errors(form: CreditReviewForm) -> dict[str, str]:
+    return {name: str(errors[0]) for name, errors in form.errors.items()
+            if name != "csrf_token" and errors}
 
 
 # -- strong identification -------------------------------------------------------------------
@@ -388,6 +518,8 @@ def _page(
     status: int,
     *,
     declined: bool = False,
+    unavailable: bool = False,
+    review_url: str | None = None,
 ) -> tuple[str, int]:
     config = get_state().config
     _now, today = _clock()
@@ -399,9 +531,17 @@ def _page(
         form=form,
         errors=errors,
         declined=declined,
+        unavailable=unavailable,
+        review_url=review_url,
+        review_form=CreditReviewForm() if review_url else None,
+        automated_message=AUTOMATED_DECISION_MESSAGE,
         invoice_offers=[o for o in offers if o.method == "invoice"],
         installment_offers=[o for o in offers if o.method != "invoice"],
         channels=_usable_channels(cs),
+        late_payment=late_payment_terms(config, cs.country, today),
+        precontract_urls={o.id: url_for(".precontract", session_id=cs.id, offer_id=o.id,
+                                        **_lang_arg())
+                          for o in offers if needs_credit_documents(o)},
         strong_auth=strong,
         verified=cs.verified_identity if strong and _verified_here(cs) else None,
         form_action=_hosted_url(cs),

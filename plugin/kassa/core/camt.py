@@ -582,14 +582,16 @@ def reference_candidates(payment: StatementPayment) -> list[str]:
     for matched in _RF_RE.finditer(text):
         groups = matched.group().split()
         # The pattern also swallows a following word ("RF18 5390 ... KIITOS"): drop groups
-        # from the end until the rest validates.
+        # from the end; every joining that validates is a candidate, longer ones first (a
+        # word glued on can validate by chance: "RF52 11358 TACK").
+        covered = 0
         for end in range(len(groups), 0, -1):
             candidate = "".join(groups[:end]).upper()
             if is_valid_rf(candidate):
                 found.append((matched.start(), candidate))
-                covered = len(" ".join(groups[:end]))
-                text = text[: matched.start()] + " " * covered + text[matched.start() + covered :]
-                break
+                covered = covered or len(" ".join(groups[:end]))
+        if covered:
+            text = text[: matched.start()] + " " * covered + text[matched.start() + covered :]
     for matched in _DIGIT_RUN_RE.finditer(text):
         # "viite 123 45672 2 kpl": the spaces do not say which groups belong together, so
         # every joining that validates is a candidate, longer ones first.

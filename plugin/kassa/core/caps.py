@@ -1,4 +1,4 @@
-"""Country caps on consumer credit, checked against an installment product's terms.
+"""Country caps on consumer credit, checked against an installment or invoice product's terms.
 
 The numbers are not here: the caller (the configuration layer) builds :class:`CreditCaps`
 from the dated legal table in force on the day, so a change in the law is a row, not code.
@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kassa.core.credit import InstallmentProduct, amortize
+from kassa.core.credit import InstallmentProduct, InvoiceProduct, amortize
 from kassa.core.money import Money
 
 
 @dataclass(frozen=True)
 class CreditCaps:
-    """A country's limits on installment credit; ``None`` means no limit of that kind.
+    """A country's limits on instalment credit; ``None`` means no limit of that kind.
 
     Amounts are minor units of the product's currency, rates percentages. The values come
     from the dated legal configuration, never from code.
@@ -93,6 +93,44 @@ def check_caps(
                 limit = money(amount * numerator // denominator)
                 share = f"{_percent_text(ratio * 100)} of a credit of {money(amount)}"
                 violations.append(CapViolation("total_cost", f"{limit} ({share})", money(cost)))
+    return violations
+
+
+def check_invoice_caps(
+    product: InvoiceProduct, caps: CreditCaps, sample_amounts: Sequence[int]
+) -> list[CapViolation]:
+    """Return every cap the fee of invoice ``product`` breaks; an empty list if none.
+
+    An invoice that gives time to pay is a deferral of payment, listed with the credit
+    methods; its fee is the only cost of that credit (no interest), charged once. So the fee
+    is held to the caps that can apply to it, read strictly: the set-up fee cap (SE, a
+    one-off fee of the credit), the other costs of a year (FI; an invoice runs for less than
+    a year, so its one fee is that year's cost) and the total cost as a share of the credit
+    (SE: no more than the credit amount) at each of ``sample_amounts`` (minor units) the
+    product offers. The field of a violation is ``"fee"`` or ``"total_cost"``.
+    """
+    violations: list[CapViolation] = []
+
+    def money(minor: int) -> str:
+        return str(Money(minor, product.currency))
+
+    if caps.max_setup_fee is not None and product.fee > caps.max_setup_fee:
+        violations.append(CapViolation("fee", f"{money(caps.max_setup_fee)} (set-up fee)",
+                                       money(product.fee)))
+    if caps.max_other_costs_per_year is not None and product.fee > caps.max_other_costs_per_year:
+        violations.append(CapViolation("fee", f"{money(caps.max_other_costs_per_year)} a year",
+                                       f"{money(product.fee)} a year"))
+    if caps.total_cost_max_ratio is not None:
+        ratio = Decimal(caps.total_cost_max_ratio)
+        numerator, denominator = ratio.as_integer_ratio()
+        for amount in sorted(set(sample_amounts)):
+            if not product.min_amount <= amount <= product.max_amount or amount <= 0:
+                continue
+            if product.fee * denominator > amount * numerator:
+                limit = money(amount * numerator // denominator)
+                share = f"{_percent_text(ratio * 100)} of a credit of {money(amount)}"
+                violations.append(CapViolation("total_cost", f"{limit} ({share})",
+                                               money(product.fee)))
     return violations
 
 

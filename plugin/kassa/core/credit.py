@@ -1,4 +1,4 @@
-"""Pay-by-invoice and installment offers, their schedules and APR, and the country caps.
+"""Pay-by-invoice and instalment offers, their schedules and APR, and the country caps.
 
 Every amount is an ``int`` of minor units in the product's currency; rates are ``Decimal``
 percentages (``Decimal("9.9")`` is 9.9 % a year). All rounding is half up on exact
@@ -165,6 +165,10 @@ class Offer:
     total_cost: int
     total_payable: int
     schedule: tuple[Instalment, ...]
+    #: Whether the offer is consumer credit under the country's law (see
+    #: :mod:`kassa.core.credit_scope`); the services set it. True until decided: treating an
+    #: offer as credit is the safe side.
+    consumer_credit: bool = True
 
 
 def add_months(start: date, months: int) -> date:
@@ -366,14 +370,19 @@ def offers_for(
     purchase_date: date,
     invoice_due_date: date | Callable[[InvoiceProduct], date],
     roll: Callable[[date], date] = _identity,
+    max_plan_apr: Decimal | None = None,
 ) -> list[Offer]:
     """Return every offer for ``amount`` minor units of ``currency``.
 
-    Invoice offers come first in the order given, then installment offers by number of
+    Invoice offers come first in the order given, then instalment offers by number of
     months. A product of another currency, whose ``min_amount``/``max_amount`` the amount
     is outside, or (installments) with more months than the amount has minor units, is
     left out. ``invoice_due_date`` is the due date of every invoice product, or a function
     giving each product's due date (e.g. from its ``days_to_pay`` and the calendar).
+
+    ``max_plan_apr`` (percent) leaves out every instalment plan whose APR for this amount is
+    above it: fixed fees make a plan on a small amount dearer than any interest rate the
+    law allows, and such a plan is simply not offered. None: no ceiling.
     """
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"amount must be an int of minor units, not {type(amount).__name__}")
@@ -397,5 +406,7 @@ def offers_for(
     if plans:
         # One list of due dates serves every plan: plan k's dates are its first k.
         due_dates = _due_dates(purchase_date, plans[-1].months, roll)
-        offers.extend(_installment_offer(plan, amount, due_dates) for plan in plans)
+        priced = (_installment_offer(plan, amount, due_dates) for plan in plans)
+        offers.extend(offer for offer in priced
+                      if max_plan_apr is None or offer.apr <= max_plan_apr)
     return offers

@@ -18,16 +18,23 @@ Decisions this module makes (nordic-rules.md sections 1 and 2 leave them open):
   :func:`next_step` returns None and the next run takes the step. A step is never backdated:
   when its earliest day has passed (the engine missed days, or waited for a business day) it is
   taken on the day of the run, and a reminder's deadline is computed from that day.
-* **Friendly contact.** It is not a statutory collection action (nordic-rules.md section 2): it
-  starts and resets no legal clock. It is sent once, and only if no fee-bearing notice exists.
+* **Friendly contact.** It is sent once, and only if no fee-bearing notice exists. Whether
+  it is a collection action under the Finnish Consumer Ombudsman's line (KKV 21.10.2024: 14
+  full days between collection actions) is not confirmed (nordic-rules.md section 2). With
+  ``friendly_keeps_spacing`` (Kassa's default for FI, ``KASSA_FRIENDLY_CONTACT_KEEPS_SPACING``)
+  it counts as one for the spacing: the first fee-bearing reminder keeps ``spacing_days`` full
+  days after it too, on ``friendly_sent_on + spacing_days + 1`` at the earliest (friendly Tue
+  3.3.2026 -> Wed 18.3, not Tue 17.3), which is lawful whichever reading holds. Without it the
+  friendly contact starts and resets no legal clock; only the grace window below follows it.
 * **Grace window.** ``grace_days_after_friendly`` full days follow the friendly contact: with a
   contact on Tue 3.3 and 7 grace days the shopper can pay up to and including Tue 10.3 without a
   fee, and the first fee-bearing reminder is Wed 11.3 at the earliest (``friendly + grace + 1``).
   Payments take time to arrive; a merchant who wants a margin for that adds it to the grace days.
 * **Every fee-bearing reminder** needs all of: ``first_reminder_earliest(due, first_fee_after)``
   (applied to every reminder, so that an extension that moves the due date also holds back
-  later reminders), the grace window, ``next_reminder_earliest(prev.sent_on, prev.deadline,
-  spacing)`` from the previous notice, and the resume rule below.
+  later reminders), the grace window, the spacing after the friendly contact where the policy
+  keeps it, ``next_reminder_earliest(prev.sent_on, prev.deadline, spacing)`` from the previous
+  notice, and the resume rule below.
 * **Collection** needs every fee-bearing notice sent, and then both
   ``max(last.deadline, due, resumed_on) + collection_after_days`` and the spacing from the last
   notice (``next_reminder_earliest``). The spacing is there because a collection agency may send
@@ -73,11 +80,13 @@ __all__ = [
     "DunningPolicy",
     "DunningState",
     "Notice",
+    "NoticeKind",
     "Step",
     "StepKind",
     "next_step",
     "next_step_earliest",
     "notice_history_ok",
+    "notice_kind",
     "policy_from_rules",
 ]
 
@@ -154,6 +163,9 @@ class DunningPolicy:
     lag_unit: LagUnit = "business"
     #: The day whose rule rows gave the legal numbers, if known; named in error messages.
     rules_on: date | None = None
+    #: Whether the first fee-bearing reminder also keeps :attr:`spacing_days` full days after
+    #: the friendly contact, as if that were a collection action (see the module notes).
+    friendly_keeps_spacing: bool = False
 
     def __post_init__(self) -> None:
         if self.country not in COUNTRIES:
@@ -172,9 +184,11 @@ class DunningPolicy:
         _require_int(self.max_fee_notices, "max_fee_notices", 1)
         _require_int(self.collection_after_days, "collection_after_days", 1)
         _require_int(self.letter_lag_business_days, "letter_lag_business_days", 0)
-        if not isinstance(self.fee_agreed, bool):
-            raise DunningConfigError(f"fee_agreed must be True or False; got {self.fee_agreed!r}",
-                                     field="fee_agreed", value=repr(self.fee_agreed))
+        for flag in ("fee_agreed", "friendly_keeps_spacing"):
+            if not isinstance(getattr(self, flag), bool):
+                raise DunningConfigError(
+                    f"{flag} must be True or False; got {getattr(self, flag)!r}",
+                    field=flag, value=repr(getattr(self, flag)))
         if self.lag_unit not in ("business", "calendar"):
             raise DunningConfigError(
                 f"lag_unit must be 'business' or 'calendar'; got {self.lag_unit!r}",
@@ -237,6 +251,7 @@ def policy_from_rules(
     min_days_to_pay: int | None = None,
     max_fee_notices: int | None = None,
     lag_unit: LagUnit = "business",
+    friendly_keeps_spacing: bool = False,
 ) -> DunningPolicy:
     """The policy of a merchant's choices, checked against the legal rows in force on ``on``.
 
@@ -244,7 +259,8 @@ def policy_from_rules(
     ``reminder_min_days_to_pay`` and ``reminder_max_fee_notices_count``. ``min_days_to_pay`` and
     ``max_fee_notices`` default to the legal values; a merchant may give more days to pay and
     send fewer fee-bearing notices, never the other way round. ``reminder_fee`` is in minor
-    units of the country's currency.
+    units of the country's currency. ``friendly_keeps_spacing`` is the merchant's reading of
+    the friendly contact (:attr:`DunningPolicy.friendly_keeps_spacing`).
 
     :raises DunningConfigError: ``dunning.config`` when a value breaks the law on ``on`` (fee
         above the cap, fewer days to pay than the minimum, more fee-bearing notices than
@@ -281,6 +297,7 @@ def policy_from_rules(
         letter_lag_business_days=letter_lag_business_days,
         lag_unit=lag_unit,
         rules_on=on,
+        friendly_keeps_spacing=friendly_keeps_spacing,
     )
 
 
@@ -334,6 +351,13 @@ class Step:
     notice_number: int | None
 
 
+def _after_friendly(friendly_sent_on: date, policy: DunningPolicy) -> date:
+    """The first day a fee-bearing reminder keeps ``spacing_days`` full days after the friendly
+    contact (for a policy with :attr:`DunningPolicy.friendly_keeps_spacing`)."""
+    return next_reminder_earliest(friendly_sent_on, friendly_sent_on,
+                                  spacing_days=policy.spacing_days)
+
+
 def next_step_earliest(state: DunningState, policy: DunningPolicy) -> tuple[StepKind, date] | None:
     """The next step of ``state`` and the first calendar day it is allowed, by the rules above.
 
@@ -355,6 +379,8 @@ def next_step_earliest(state: DunningState, policy: DunningPolicy) -> tuple[Step
         if state.friendly_sent_on is not None:
             grace_end = state.friendly_sent_on + timedelta(days=policy.grace_days_after_friendly)
             earliest = max(earliest, grace_end + _ONE_DAY)
+            if policy.friendly_keeps_spacing:
+                earliest = max(earliest, _after_friendly(state.friendly_sent_on, policy))
         if last is not None:
             earliest = max(earliest, next_reminder_earliest(
                 last.sent_on, last.deadline, spacing_days=policy.spacing_days))
@@ -390,7 +416,8 @@ def next_step(state: DunningState, policy: DunningPolicy, today: date) -> Step |
 
 
 def notice_history_ok(
-    notices: Sequence[Notice], policy: DunningPolicy, *, due_date: date | None = None
+    notices: Sequence[Notice], policy: DunningPolicy, *, due_date: date | None = None,
+    friendly_sent_on: date | None = None,
 ) -> list[str]:
     """Check sent notices (oldest first) against ``policy``; return the problems, [] if none.
 
@@ -398,7 +425,9 @@ def notice_history_ok(
     ``fee_cap``, and 0 without an agreed fee), each deadline (no earlier than
     :meth:`DunningPolicy.deadline_for` its channel and sending day) and the spacing between
     notices (:func:`next_reminder_earliest`). With ``due_date`` also that the first notice
-    keeps ``first_fee_after_days`` full days after it.
+    keeps ``first_fee_after_days`` full days after it; with ``friendly_sent_on`` and a policy
+    that :attr:`~DunningPolicy.friendly_keeps_spacing`, that it keeps ``spacing_days`` full
+    days after the friendly contact.
     """
     problems: list[str] = []
     country = policy.country
@@ -433,6 +462,13 @@ def notice_history_ok(
                 if notice.sent_on < first:
                     problems.append(f"{label} is too early: the first fee-bearing reminder may go "
                                     f"out on {first.isoformat()} at the earliest")
+            if friendly_sent_on is not None and policy.friendly_keeps_spacing:
+                allowed = _after_friendly(friendly_sent_on, policy)
+                if notice.sent_on < allowed:
+                    problems.append(
+                        f"{label} is too early: after the friendly contact on "
+                        f"{friendly_sent_on.isoformat()} the first fee-bearing reminder may go "
+                        f"out on {allowed.isoformat()} at the earliest")
         else:
             allowed = next_reminder_earliest(previous.sent_on, previous.deadline,
                                              spacing_days=policy.spacing_days)
@@ -444,3 +480,23 @@ def notice_history_ok(
                 )
         previous = notice
     return problems
+
+
+NoticeKind = Literal["reminder", "inkassovarsel"]
+
+
+def notice_kind(country: str, number: int, max_fee_notices: int) -> NoticeKind:
+    """What fee-bearing notice ``number`` of a claim is: a payment reminder, or in Norway the
+    last notice before collection, the inkassovarsel (inkassoloven § 9).
+
+    Norway allows 2 purringer, or 1 purring and 1 inkassovarsel, before the collection
+    agency's betalingsoppfordring (nordic-rules.md §1), and collection may not start without
+    an inkassovarsel: so the last of the policy's ``max_fee_notices`` is the inkassovarsel
+    (the only one when the merchant sends one notice). It is its own notice with its own
+    heading and warning, never a purring with extra words; it gives at least 14 days from
+    sending (``reminder_min_days_to_pay``) and carries at most the reminder fee, only after
+    the previous notice's deadline of 14 days was missed (the spacing rule).
+    """
+    if country == "NO" and number >= max_fee_notices:
+        return "inkassovarsel"
+    return "reminder"

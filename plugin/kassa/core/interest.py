@@ -10,12 +10,16 @@ a day of a leap year counts 1/366 and any other day 1/365. So a whole calendar y
 exactly the annual rate whether or not it is a leap year, and a period crossing New Year uses
 each year's length for its own days. The fractions are summed exactly and rounded once, half
 up, at the end.
+
+Part payments (:func:`late_interest_with_payments`): each day earns on the principal unpaid
+that day, so a payment lowers only the interest of the days after it arrived, never what had
+accrued before it.
 """
 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -30,6 +34,7 @@ __all__ = [
     "late_interest",
     "late_interest_rate",
     "late_interest_rates",
+    "late_interest_with_payments",
 ]
 
 _PERCENT = 100
@@ -77,6 +82,63 @@ def late_interest(
     if balance <= 0:
         return 0
     exact = balance * _period_rate(start, end, annual_rate_on) / _PERCENT
+    return round_ratio(exact.numerator, exact.denominator, ROUND_HALF_UP)
+
+
+def late_interest_with_payments(
+    amount: int,
+    payments: Iterable[tuple[date, int]],
+    start: date,
+    end: date,
+    annual_rate_on: Callable[[date], Decimal],
+) -> int:
+    """Late-payment interest on a principal of ``amount`` minor units that ``payments``
+    bring down over time, in minor units.
+
+    Each day after ``start`` up to and including ``end`` earns, at the rate in force on it,
+    on the principal still unpaid that day: ``amount`` less the payments received before it.
+    A payment ``(received_on, minor)`` counts from the day after ``received_on``: the day
+    it arrives still earns on the old principal (paid on the due date, ``start``, nothing;
+    paid on day 10, ten days), and a payment received on or before ``start`` counts from
+    the first day. Payments reduce the principal first (fees and interest earn nothing), it
+    never goes below 0, and payments after ``end`` do not count yet. So a payment changes
+    only the days after it arrives: interest accrued up to then stays as it was.
+
+    Exact over all the periods and rounded once, half up, as :func:`late_interest`; with no
+    payments it gives the same as ``late_interest(amount, start, end, annual_rate_on)``.
+
+    :raises InterestError: as :func:`late_interest`, and ``interest.payment`` for a payment
+        whose amount is not an ``int`` or whose day is not a ``date``.
+    """
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InterestError(f"amount must be an int of minor units, not {amount!r}",
+                            code="interest.balance", balance=repr(amount))
+    if end < start:
+        raise InterestError(
+            f"interest period ends {end.isoformat()}, before it starts {start.isoformat()}",
+            code="interest.period", start=start.isoformat(), end=end.isoformat(),
+        )
+    paid_by: dict[date, int] = {}
+    for received_on, minor in payments:
+        if (isinstance(minor, bool) or not isinstance(minor, int)
+                or not isinstance(received_on, date)):
+            raise InterestError(
+                f"a payment must be (date, int of minor units), not {(received_on, minor)!r}",
+                code="interest.payment", payment=repr((received_on, minor)))
+        # The principal from the day after the payment arrived; payments up to ``start``
+        # count from the first day that earns.
+        paid_by[max(received_on, start)] = paid_by.get(max(received_on, start), 0) + minor
+    exact = Fraction(0)
+    principal = amount
+    period_start = start
+    for changes_after in sorted(day for day in paid_by if day < end):
+        if changes_after > period_start and principal > 0:
+            exact += principal * _period_rate(period_start, changes_after, annual_rate_on)
+        principal -= paid_by[changes_after]
+        period_start = max(period_start, changes_after)
+    if principal > 0:
+        exact += principal * _period_rate(period_start, end, annual_rate_on)
+    exact /= _PERCENT
     return round_ratio(exact.numerator, exact.denominator, ROUND_HALF_UP)
 
 

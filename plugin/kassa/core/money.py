@@ -421,3 +421,15 @@ def _rate_key(rate: Decimal) -> Decimal:
     if isinstance(exponent, int) and exponent > 0:
         return normalized.quantize(Decimal(1))
     return normalized
+
+
+def parse_major(text: str, currency: str) -> int | None:
+    """An amount typed in major units (``12``, ``12,5``, ``1 234,50`` or ``12.50``) as minor
+    units of ``currency``; None when it is not a plain non-negative amount with at most the
+    currency's decimals. Never goes through a float."""
+    raw = (text or "").strip().replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    decimals = minor_unit_exponent(currency)
+    pattern = r"[0-9]{1,12}" + (rf"(\.[0-9]{{1,{decimals}}})?" if decimals else "")
+    if not re.fullmatch(pattern, raw):
+        return None
+    return int(Decimal(raw).scaleb(decimals))

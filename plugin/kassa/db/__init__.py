@@ -1,11 +1,17 @@
 """Kassa's persistence: SQLAlchemy 2 models, the per-app database and Alembic migrations."""
 
+from .console_models import AuditEntry, CreditNote, FigureDay
 from .database import Database
 from .models import (
     Agreement,
+    AgreementDocument,
     Base,
     CheckoutSession,
     Counter,
+    CreditDecisionRecord,
+    CreditReport,
+    CreditReview,
+    CreditWithdrawal,
     Customer,
     DunningStep,
     GoneEndpoint,
@@ -19,15 +25,38 @@ from .models import (
     Payment,
     PaymentAttempt,
     ProcessedWebhook,
+    ScheduleRevision,
     StaffUser,
     SupportTask,
+)
+from .service_models import (
+    Attachment,
+    Message,
+    MessageThread,
+    ServiceRequest,
+    ShopperCode,
+    Survey,
 )
 
 __all__ = [
     "Agreement",
+    "AuditEntry",
+    "CreditNote",
+    "FigureDay",
+    "Attachment",
+    "Message",
+    "MessageThread",
+    "ServiceRequest",
+    "ShopperCode",
+    "Survey",
+    "AgreementDocument",
     "Base",
     "CheckoutSession",
     "Counter",
+    "CreditDecisionRecord",
+    "CreditReport",
+    "CreditReview",
+    "CreditWithdrawal",
     "Customer",
     "DunningStep",
     "Database",
@@ -42,6 +71,7 @@ __all__ = [
     "PaymentAttempt",
     "Payment",
     "ProcessedWebhook",
+    "ScheduleRevision",
     "StaffUser",
     "SupportTask",
 ]

@@ -31,7 +31,6 @@ from sqlalchemy import (
     false,
     func,
     text,
-    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -62,7 +61,7 @@ class Base(DeclarativeBase):
 
 
 class Customer(Base):
-    """A shopper who bought on invoice or installments."""
+    """A shopper who bought on invoice or instalments."""
 
     __tablename__ = "kassa_customers"
 
@@ -87,6 +86,8 @@ class Customer(Base):
     #: What staff and the shopper may see, e.g. ``131052-****``.
     personal_id_masked: Mapped[str | None] = mapped_column(String(20))
     birth_date: Mapped[date | None] = mapped_column(Date)
+    #: The channel the shopper chose for reminders on their pages (None: the invoice's own).
+    reminder_channel: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     orders: Mapped[list[Order]] = relationship(back_populates="customer")
@@ -139,7 +140,7 @@ class OrderLine(Base):
 
 
 class Agreement(Base):
-    """The credit the shopper accepted: invoice or installment plan, with what they were shown."""
+    """The credit the shopper accepted: invoice or instalment plan, with what they were shown."""
 
     __tablename__ = "kassa_agreements"
 
@@ -194,8 +195,15 @@ class Invoice(Base):
     #: Who is billed, as at issue: name, e-mail, phone, street, postal_code, city. The
     #: invoice's documents show this, whatever later happens to the customer record.
     billed_to: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    #: Sweden: a reminder fee may be charged only if agreed at the purchase.
-    reminder_fee_agreed: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: Whether the agreement's terms showed the shopper a reminder fee (set at issue from
+    #: ``Agreement.terms["late_payment"]``). Nothing is agreed implicitly: in Sweden a fee
+    #: may be charged only if agreed at the purchase; in Finland and Norway the law allows
+    #: it either way (:func:`kassa.services.reminder_policy.policy_for`).
+    reminder_fee_agreed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The reminder fee the shopper was shown at checkout, minor units: no reminder of this
+    #: invoice charges more, even if the shop raises its fee later. None for an invoice of an
+    #: agreement made before checkout showed it (then the law's cap and the shop's fee apply).
+    agreed_reminder_fee_minor: Mapped[int | None] = mapped_column(BigInteger)
     #: The day late-payment interest was last brought up to date.
     interest_through: Mapped[date | None] = mapped_column(Date)
     #: The earliest day the reminder engine has something to do for this invoice; None when
@@ -326,10 +334,19 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(20), default="agent")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The authenticator app's shared secret, encrypted with ``KASSA_ENCRYPTION_KEY``
+    #: (:meth:`~kassa.db.personal_ids.PersonalIdVault.seal_secret`); None until set up.
+    totp_secret: Mapped[str | None] = mapped_column(Text)
+    #: The last one-time code's time step accepted, so that a code works only once.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: Wrong passwords or codes in a row; reset by a good sign-in.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_seen: Mapped[datetime | None] = mapped_column()
 
 
 class CheckoutSession(Base):
-    """A storefront's request to let a shopper pay one order by invoice or installments.
+    """A storefront's request to let a shopper pay one order by invoice or instalments.
 
     The storefront gets ``id`` and ``client_secret``; only a SHA-256 digest of the secret is
     stored. ``status`` is ``open``, ``completed``, ``cancelled`` or ``expired``.
@@ -490,4 +507,210 @@ class SupportTask(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     due_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: The staff member working on it; None while it is nobody's.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_staff_users.id"),
+                                                    index=True)
+    #: Out of the queue until then.
+    snoozed_until: Mapped[datetime | None] = mapped_column()
+    #: Since when the team waits on the customer (the service-level clock is paused).
+    waiting_since: Mapped[datetime | None] = mapped_column()
+    #: Business seconds the clock was paused while waiting on the customer, added to the due.
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The team's first answer (a reply, a logged call, a decision, or the close).
+    first_response_at: Mapped[datetime | None] = mapped_column()
+    #: Kept when the task closes (:func:`kassa.services.tasks.finish`): whether the first
+    #: answer came within the service level, the channel it was handled by, and who closed it.
+    sla_met: Mapped[bool | None] = mapped_column()
+    channel: Mapped[str | None] = mapped_column(String(20))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_staff_users.id"))
+
+
+class CreditReport(Base):
+    """One report to a country's credit register about one consumer credit (an agreement):
+    what was reported (without the identity number, which is added from the customer's
+    encrypted record only when the report is sent), by when the law wants it and when the
+    register took it. ``(agreement_id, event_key)`` is unique: each event is reported once,
+    however many runs find it. See docs/credit-reporting.md.
+    """
+
+    __tablename__ = "kassa_credit_reports"
+    __table_args__ = (UniqueConstraint("agreement_id", "event_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: No index of its own: the unique key begins with it.
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("kassa_agreements.id"))
+    country: Mapped[str] = mapped_column(String(2))
+    #: ``credit.new``, ``credit.changed``, ``credit.repaid`` or ``credit.delayed_60``.
+    event: Mapped[str] = mapped_column(String(30))
+    #: What makes the event one: ``new``, ``repaid``, ``delayed:<invoice id>``,
+    #: ``changed:hold:<hold id>``, ``changed:delay_ended:<invoice id>``, ...
+    event_key: Mapped[str] = mapped_column(String(80))
+    #: The day the event happened (the agreement, the change, the end, the delay's day 61).
+    occurred_on: Mapped[date] = mapped_column(Date)
+    #: The last day the register must have the report, by the country's rules.
+    due_by: Mapped[date] = mapped_column(Date, index=True)
+    #: The report as sent, less the person's identity (docs/credit-reporting.md).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The outbox message that carries it.
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_outbox.id"))
+    #: When the register accepted it; None until then.
+    reported_at: Mapped[datetime | None] = mapped_column()
+    #: The register's own id of the report, where it answers with one.
+    receipt: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship()
+
+
+class CreditDecisionRecord(Base):
+    """One credit decision and what it was based on; append-only, never updated.
+
+    Written before every confirmation that grants (or refuses) credit: approved ones in the
+    confirmation's own transaction, with the customer and agreement; declined ones in a
+    transaction of their own, as the refusal writes nothing else. ``inputs`` holds the
+    figures the rules saw (the register's answer, the shop's own history, the thresholds),
+    never an identity number; the person is named by the keyed digest and the masked number.
+    """
+
+    __tablename__ = "kassa_credit_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: What the shopper, the storefront and the support team quote: ``cd_`` + random text.
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    checkout_session_id: Mapped[str] = mapped_column(
+        ForeignKey("kassa_checkout_sessions.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_customers.id"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_agreements.id"))
+    country: Mapped[str] = mapped_column(String(2))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    offer_id: Mapped[str] = mapped_column(String(60))
+    method: Mapped[str] = mapped_column(String(20))
+    #: Whether the offer counted as credit, so that the register was asked.
+    credit_offer: Mapped[bool] = mapped_column()
+    personal_id_digest: Mapped[str] = mapped_column(String(64), index=True)
+    personal_id_masked: Mapped[str] = mapped_column(String(20))
+    #: ``checked``, ``not_configured``, ``not_needed`` (not credit) or ``unavailable``.
+    register_status: Mapped[str] = mapped_column(String(20))
+    #: The figures the rules saw; see kassa.services.credit_assessment.
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: ``{"decider": "kassa" | "merchant", "checks": [{"rule", "outcome", ...}]}``.
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: ``approved``, ``declined``, or ``unavailable`` (the register did not answer).
+    result: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    #: True when no person took part; a review by a person is a support task of its own.
+    automated: Mapped[bool] = mapped_column(default=True)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CreditReview(Base):
+    """A shopper's request that a person review an automated credit decision: one per
+    decision, pointing at the support task the team works on."""
+
+    __tablename__ = "kassa_credit_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("kassa_credit_decisions.id"),
+                                             unique=True)
+    support_task_id: Mapped[int] = mapped_column(ForeignKey("kassa_support_tasks.id"))
+    #: ``hosted_page`` or ``api``.
+    requested_via: Mapped[str] = mapped_column(String(20))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgreementDocument(Base):
+    """A document of a credit agreement exactly as the shopper received it: the pre-contract
+    information (``precontract``) or the agreement itself (``agreement``), one of each per
+    agreement, rendered at confirmation in the agreement's language. Append-only: the bytes,
+    and their SHA-256, are what the shopper consented to and are never changed.
+    """
+
+    __tablename__ = "kassa_agreement_documents"
+    __table_args__ = (UniqueConstraint("agreement_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: No index of its own: the unique key begins with it.
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("kassa_agreements.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(5))
+    #: The PDF.
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    #: SHA-256 of :attr:`content`, hexadecimal.
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(AgreementDocument, "before_update")
+@event.listens_for(AgreementDocument, "before_delete")
+def _documents_are_append_only(_mapper: Any, _connection: Any,
+                               target: AgreementDocument) -> None:
+    raise ValueError(f"agreement document {target.id} is kept as the shopper received it")
+
+
+class CreditWithdrawal(Base):
+    """A shopper's withdrawal from a credit agreement (CCD2 Art. 26): one per agreement, with
+    what it leaves owed (capital and interest, no fees) and by when. The plan's invoices are
+    changed in the same transaction, each change in the invoice's trail; see
+    :mod:`kassa.services.withdrawal`.
+    """
+
+    __tablename__ = "kassa_credit_withdrawals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("kassa_agreements.id"), unique=True)
+    #: The day the shopper sent the notice.
+    notice_on: Mapped[date] = mapped_column(Date)
+    #: The last day a notice was in time.
+    last_day: Mapped[date] = mapped_column(Date)
+    #: Repay by this day (the notice day + the repayment period).
+    due_date: Mapped[date] = mapped_column(Date)
+    #: The invoice that asks for what is owed; None when nothing is left to pay.
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_invoices.id"))
+    principal_minor: Mapped[int] = mapped_column(BigInteger)
+    interest_minor: Mapped[int] = mapped_column(BigInteger)
+    paid_minor: Mapped[int] = mapped_column(BigInteger)
+    #: Paid beyond what is owed: to refund to the shopper.
+    refund_minor: Mapped[int] = mapped_column(BigInteger)
+    #: Every figure (:meth:`kassa.core.withdrawal.WithdrawalFigures.to_json`) and the invoices
+    #: changed.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agreement: Mapped[Agreement] = relationship()
+
+
+class ScheduleRevision(Base):
+    """A schedule of an instalment plan that replaced the one before it, after the agreement:
+    an early repayment, or a withdrawal. Append-only: the schedule the shopper consented to
+    stays in ``Agreement.terms["offer"]``, and the highest ``revision`` is the one in force.
+    """
+
+    __tablename__ = "kassa_schedule_revisions"
+    __table_args__ = (UniqueConstraint("agreement_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: No index of its own: the unique key begins with it.
+    agreement_id: Mapped[int] = mapped_column(ForeignKey("kassa_agreements.id"))
+    #: 1 for the first change; two changes made at once cannot both take the same number.
+    revision: Mapped[int] = mapped_column(Integer)
+    #: ``early_repayment`` or ``withdrawal``.
+    reason: Mapped[str] = mapped_column(String(30))
+    #: The day from which the schedule applies (the repayment's or the notice's day).
+    effective_on: Mapped[date] = mapped_column(Date)
+    #: The money the change applied (an early repayment's amount), minor units; 0 if none.
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The payment that brought it, for an early repayment.
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_payments.id"))
+    #: The whole schedule in force from now on, as ``Agreement.terms["offer"]["schedule"]``.
+    schedule: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    #: How it was worked out (kassa.core.early_repayment / kassa.core.withdrawal figures).
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(ScheduleRevision, "before_update")
+@event.listens_for(ScheduleRevision, "before_delete")
+def _revisions_are_append_only(_mapper: Any, _connection: Any, target: ScheduleRevision) -> None:
+    raise ValueError(f"schedule revision {target.id} is part of an append-only history")

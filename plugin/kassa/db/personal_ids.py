@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from ..core.identity import PersonalId
 from .bulk import insert_or_ignore
-from .models import CheckoutSession, Customer, KeyCheck
+from .models import CheckoutSession, Customer, KeyCheck, StaffUser
 
 #: What the check value encrypts; only whether it decrypts matters.
 _CHECK_PLAINTEXT = b"kassa encryption key check"
@@ -73,6 +73,14 @@ class PersonalIdVault:
         country, _, compact = self._fernet.decrypt(token.encode()).decode().partition(":")
         return country, compact
 
+    def seal_secret(self, secret: str) -> str:
+        """``secret`` (e.g. a staff member's one-time-code key) encrypted for storage."""
+        return self._fernet.encrypt(secret.encode()).decode()
+
+    def unseal_secret(self, token: str) -> str:
+        """The secret :meth:`seal_secret` encrypted."""
+        return self._fernet.decrypt(token.encode()).decode()
+
     def reveal(self, customer: Customer) -> str | None:
         """The clear number, for the rare case the law needs it (e.g. a collection hand-off)."""
         if customer.personal_id_encrypted is None:
@@ -111,6 +119,9 @@ class PersonalIdVault:
                 verified["token"] = self._fernet.rotate(verified["token"].encode()).decode()
                 checkout.verified_identity = verified
                 sealed += 1
+        for staff in session.scalars(select(StaffUser).where(
+                StaffUser.totp_secret.is_not(None))).all():
+            staff.totp_secret = self._fernet.rotate((staff.totp_secret or "").encode()).decode()
         store_check_value(session, self, replace=True)
         return Rotation(customers=customers, sealed=sealed)
 

@@ -18,7 +18,8 @@ from ..core.errors import KassaError
 from ..core.references import display_reference
 from ..db.models import Invoice
 
-__all__ = ["PaymentDetails", "format_iban", "payment_details"]
+__all__ = ["PaymentDetails", "format_bankgiro", "format_iban", "format_plusgiro",
+           "norwegian_account", "payment_details"]
 
 #: The only currency an EPC (SEPA credit transfer) QR code can carry.
 EPC_CURRENCY = "EUR"
@@ -46,6 +47,11 @@ class PaymentDetails:
     due_date: date
     #: Finland: the 54-digit virtual bar code; None elsewhere or when it cannot be made.
     virtual_barcode: str | None
+    #: Sweden: the merchant's Bankgiro and Plusgiro numbers as printed, where configured.
+    bankgiro: str | None = None
+    plusgiro: str | None = None
+    #: Norway: the account number as Norwegians write it (``8601.11.17947``), paid with the KID.
+    domestic_account: str | None = None
 
     @property
     def iban_display(self) -> str | None:
@@ -64,18 +70,42 @@ def format_iban(iban: str) -> str:
     return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
-def payment_details(invoice: Invoice, config: KassaConfig) -> PaymentDetails:
+def format_bankgiro(number: str) -> str:
+    """A Bankgiro number as printed: the last four digits after a hyphen (``5050-1055``)."""
+    return f"{number[:-4]}-{number[-4:]}"
+
+
+def format_plusgiro(number: str) -> str:
+    """A Plusgiro number as printed: the check digit after a hyphen (``412345`` →
+    ``41234-5``)."""
+    return f"{number[:-1]}-{number[-1]}"
+
+
+def norwegian_account(iban: str) -> str:
+    """The 11-digit Norwegian account number inside a Norwegian IBAN, as printed
+    (``NO93 8601 1117 947`` → ``8601.11.17947``)."""
+    bban = "".join(iban.split())[4:]
+    return f"{bban[:4]}.{bban[4:6]}.{bban[6:]}"
+
+
+def payment_details(invoice: Invoice, config: KassaConfig, *, amount_minor: int | None = None,
+                    due_date: date | None = None) -> PaymentDetails:
     """The bank-transfer details of ``invoice``: the amount is its balance (amount, fees and
-    interest less payments), so a reprint after a part payment asks only for the rest."""
+    interest less payments), so a reprint after a part payment asks only for the rest.
+
+    A notice about the invoice (a reminder, more time) passes its own ``amount_minor`` and
+    ``due_date``: its bar code and QR code then carry that amount and deadline.
+    """
     account = config.bank_accounts.get(invoice.country)
-    amount = invoice.balance_minor
+    amount = invoice.balance_minor if amount_minor is None else amount_minor
+    due = invoice.due_date if due_date is None else due_date
     barcode = None
     if invoice.country == "FI" and account is not None and amount > 0:
         try:
-            barcode = fi_virtual_barcode(account.iban, amount, invoice.reference,
-                                         invoice.due_date)
+            barcode = fi_virtual_barcode(account.iban, amount, invoice.reference, due)
         except KassaError:
             barcode = None  # a million euros or more: the bar code has no room for it
+    sweden = invoice.country == "SE"
     try:
         shown = display_reference(invoice.country, invoice.reference, invoice.reference_scheme)
     except KassaError:
@@ -88,6 +118,10 @@ def payment_details(invoice: Invoice, config: KassaConfig) -> PaymentDetails:
         reference_display=shown,
         amount_minor=amount,
         currency=invoice.currency,
-        due_date=invoice.due_date,
+        due_date=due,
         virtual_barcode=barcode,
+        bankgiro=format_bankgiro(config.bankgiro) if sweden and config.bankgiro else None,
+        plusgiro=format_plusgiro(config.plusgiro) if sweden and config.plusgiro else None,
+        domestic_account=(norwegian_account(account.iban)
+                          if invoice.country == "NO" and account is not None else None),
     )

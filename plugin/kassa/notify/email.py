@@ -19,10 +19,10 @@ from flask import render_template
 
 from ..config import KassaConfig
 from ..db.models import Invoice
-from ..i18n import format_day, format_money, translator
+from ..i18n import Translator, country_word, document_filename, format_day, format_money, translator
 from ..invoicing import PaymentDetails, payment_details
 from ..invoicing.pdf import invoice_pdf
-from ..services.links import invoice_token
+from ..services.links import invoice_token, pages_token
 
 __all__ = ["SMTP_TIMEOUT", "build_invoice_email", "invoice_page_url", "send_email"]
 
@@ -38,6 +38,12 @@ def invoice_page_url(invoice: Invoice, config: KassaConfig, base_url: str) -> st
     return f"{base_url.rstrip('/')}{config.url_prefix}/account/invoice/{invoice_token(invoice.id)}"
 
 
+def pages_url(customer_id: int, config: KassaConfig, base_url: str) -> str:
+    """The shopper's own pages (every invoice, more time, a plan, messages), opened by a
+    signed link valid for :data:`~kassa.services.links.PAGES_LINK_DAYS` days."""
+    return f"{base_url.rstrip('/')}{config.url_prefix}/account/open/{pages_token(customer_id)}"
+
+
 @dataclass(frozen=True)
 class _InvoiceMail:
     """What the text and HTML parts both say."""
@@ -49,6 +55,8 @@ class _InvoiceMail:
     link_label: str
     link: str
     help: str
+    pages_label: str
+    pages_link: str
     closing: str
     signature: str
 
@@ -57,7 +65,8 @@ def build_invoice_email(invoice: Invoice, config: KassaConfig, locale: str, base
                         *, recipient: str | None = None,
                         now: datetime | None = None) -> EmailMessage:
     """The invoice e-mail in ``locale``: a plain-text body, an HTML alternative and the PDF
-    (``invoice-<number>.pdf``).
+    (named in ``locale``: ``lasku-<number>.pdf``, ``faktura-<number>.pdf``, see
+    :func:`~kassa.i18n.document_filename`).
 
     ``recipient`` defaults to the billed e-mail address; ``now`` (UTC) is the ``Date``
     header. Needs the app context (see the module).
@@ -65,7 +74,8 @@ def build_invoice_email(invoice: Invoice, config: KassaConfig, locale: str, base
     _ = translator(locale)
     details = payment_details(invoice, config)
     page = invoice_page_url(invoice, config, base_url)
-    mail = _compose(invoice, config, locale, details, f"{page}?via=email")
+    mail = _compose(invoice, config, locale, details, f"{page}?via=email",
+                    f"{pages_url(invoice.customer_id, config, base_url)}?lang={locale}")
 
     message = EmailMessage()
     message["Subject"] = _("Invoice %(number)s from %(shop)s", number=invoice.number,
@@ -82,13 +92,14 @@ def build_invoice_email(invoice: Invoice, config: KassaConfig, locale: str, base
                                             pixel=f"{page}/seen.gif"),
                             subtype="html")
     message.add_attachment(invoice_pdf(invoice, config, locale), maintype="application",
-                           subtype="pdf", filename=f"invoice-{invoice.number}.pdf")
+                           subtype="pdf",
+                           filename=document_filename("invoice", invoice.number, locale))
     message["Content-Language"] = locale  # last: building the parts moves Content-* headers
     return message
 
 
 def _compose(invoice: Invoice, config: KassaConfig, locale: str, details: PaymentDetails,
-             link: str) -> _InvoiceMail:
+             link: str, pages: str) -> _InvoiceMail:
     _ = translator(locale)
     amount = format_money(details.amount_minor, invoice.currency, locale)
     due = format_day(invoice.due_date, locale)
@@ -105,7 +116,7 @@ def _compose(invoice: Invoice, config: KassaConfig, locale: str, details: Paymen
         facts.append((_("IBAN"), details.iban_display))
     if details.bic:
         facts.append((_("BIC"), details.bic))
-    facts.append((_("Reference"), details.reference_display))
+    facts.append((country_word(_, invoice.country, "reference"), details.reference_display))
     if details.virtual_barcode:
         facts.append((_("Virtual bar code"), details.virtual_barcode))
     return _InvoiceMail(
@@ -116,19 +127,42 @@ def _compose(invoice: Invoice, config: KassaConfig, locale: str, details: Paymen
                      "time, and pay it:"),
         link_label=_("Open your invoice"),
         link=link,
-        help=_("Please use the reference when you pay, so that your payment finds its "
-               "invoice. If anything is unclear, or you need more time to pay, just reply "
-               "to this message: we are happy to help."),
+        help=_use_reference(_, invoice.country),
+        pages_label=_("Your pages: all your invoices, more time, a payment plan, messages"),
+        pages_link=pages,
         closing=_("Kind regards,"),
         signature=config.shop_name,
     )
+
+
+def _use_reference(_: Translator, country: str) -> str:
+    """Why to use the reference, naming the country's own (viitenumero, OCR, KID)."""
+    if country == "FI":
+        return _.pgettext("FI", "Please use the reference number when you pay, so that your "
+                          "payment finds its invoice. If anything is unclear, or you need more "
+                          "time to pay, you can arrange it on your own pages or write to us "
+                          "there: we are happy to help.")
+    if country == "SE":
+        return _.pgettext("SE", "Please use the OCR number when you pay, so that your payment "
+                          "finds its invoice. If anything is unclear, or you need more time to "
+                          "pay, you can arrange it on your own pages or write to us there: we "
+                          "are happy to help.")
+    if country == "NO":
+        return _.pgettext("NO", "Please use the KID number when you pay, so that your payment "
+                          "finds its invoice. If anything is unclear, or you need more time to "
+                          "pay, you can arrange it on your own pages or write to us there: we "
+                          "are happy to help.")
+    return _("Please use the reference when you pay, so that your payment finds its "
+             "invoice. If anything is unclear, or you need more time to pay, you can arrange "
+             "it on your own pages or write to us there: we are happy to help.")
 
 
 def _plain_text(mail: _InvoiceMail) -> str:
     width = max(len(label) for label, _value in mail.facts)
     facts = "\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in mail.facts)
     parts = [mail.greeting, *mail.paragraphs, facts, f"{mail.link_intro}\n{mail.link}",
-             mail.help, f"{mail.closing}\n{mail.signature}"]
+             mail.help, f"{mail.pages_label}:\n{mail.pages_link}",
+             f"{mail.closing}\n{mail.signature}"]
     return "\n\n".join(parts) + "\n"
 
 

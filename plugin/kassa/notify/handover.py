@@ -69,7 +69,8 @@ def _text(data: Mapping[str, Any], key: str, where: str) -> str:
     return value.strip()
 
 
-def handover_payload(invoice_data: Mapping[str, Any], pdf: bytes, channel: str) -> dict[str, Any]:
+def handover_payload(invoice_data: Mapping[str, Any], pdf: bytes, channel: str, *,
+                     filename: str | None = None) -> dict[str, Any]:
     """The hand-over document (see ``docs/handover.md``) for one invoice.
 
     ``invoice_data`` has ``number``, ``reference`` (as printed), ``amount_minor`` (integer
@@ -77,6 +78,8 @@ def handover_payload(invoice_data: Mapping[str, Any], pdf: bytes, channel: str) 
     ``recipient``: ``name``, ``street``, ``postal_code``, ``city``, ``country`` for letters
     and digital mailboxes (optional ``personal_id`` for mailboxes that need it);
     ``name``, ``einvoice_address`` and ``einvoice_operator`` for e-invoices.
+
+    ``filename`` names the PDF (default ``invoice-<number>.pdf``).
 
     :raises HandoverError: for an unknown channel, a missing field or bytes that are not a PDF.
     """
@@ -120,7 +123,7 @@ def handover_payload(invoice_data: Mapping[str, Any], pdf: bytes, channel: str) 
     return {
         "channel": channel,
         "invoice": invoice,
-        "pdf_filename": f"invoice-{invoice['number']}.pdf",
+        "pdf_filename": filename or f"invoice-{invoice['number']}.pdf",
         "pdf_sha256": hashlib.sha256(pdf).hexdigest(),
         "pdf_base64": base64.b64encode(pdf).decode("ascii"),
     }

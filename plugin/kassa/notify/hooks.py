@@ -44,7 +44,7 @@ from html import escape
 from typing import Any
 
 from ..config import HookTarget
-from ..i18n import format_day, format_money, translator
+from ..i18n import country_word, format_day, format_money, translator
 from ..services.overdue import CHANNEL_LABELS, SEGMENT_LABELS, TONE_LABELS
 from .http import DEFAULT_TIMEOUT, DeliveryResult, post
 
@@ -159,7 +159,8 @@ def _summary(payload: Mapping[str, Any], locale: str) -> _Summary:
         for label, value in (
             (_("Phone"), customer.get("phone")),
             (_("E-mail"), customer.get("email")),
-            (_("Reference"), invoice.get("reference")),
+            (country_word(_, customer.get("country") or "", "reference"),
+             invoice.get("reference")),
             (_("Task"), payload.get("task_id")),
             (_("Call script"), payload.get("call_script_url")),
         )

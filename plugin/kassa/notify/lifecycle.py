@@ -18,12 +18,23 @@ from sqlalchemy.orm import Session
 
 from ..core.calendar import receipt_date
 from ..db.models import Invoice, InvoiceEvent, OutboxMessage
-from ..i18n import format_day, format_money, normalize_locale, translator
+from ..i18n import (
+    country_word,
+    document_filename,
+    format_day,
+    format_money,
+    normalize_locale,
+    translator,
+)
 from ..invoicing import payment_details
+from ..invoicing.notices import NoticeFacts, notice_pdf
 from ..invoicing.pdf import invoice_pdf
 from ..services.links import invoice_token
 from ..state import KassaState
-from .email import build_invoice_email, send_email
+from .credit_documents import send_credit_documents_email
+from .credit_reports import senders as credit_report_senders
+from .customer_service import senders as customer_service_senders
+from .email import build_invoice_email, pages_url, send_email
 from .handover import hand_over, handover_payload, handover_settings
 from .hooks import send_hook
 from .http import DeliveryResult
@@ -49,6 +60,11 @@ def _link(state: KassaState, message: OutboxMessage, invoice: Invoice, via: str)
     base = (message.payload or {}).get("base_url") or state.config.public_url
     return (f"{base.rstrip('/')}{state.config.url_prefix}/account/invoice/"
             f"{invoice_token(invoice.id)}?via={via}")
+
+
+def _pages_link(state: KassaState, message: OutboxMessage, invoice: Invoice) -> str:
+    base = (message.payload or {}).get("base_url") or state.config.public_url
+    return pages_url(invoice.customer_id, state.config, base)
 
 
 def _email(state: KassaState, recipient: str, subject: str, body: str, locale: str,
@@ -103,15 +119,21 @@ def send_handover(db: Session, state: KassaState, message: OutboxMessage,
                       "postal_code": billed["postal_code"], "city": billed["city"],
                       "country": invoice.country},
     }
+    facts = _notice_facts(message, invoice) if message.kind != "invoice" else None
+    if facts is not None:
+        data["amount_minor"], data["due_date"] = facts.pay_now, facts.deadline
     try:
-        body = handover_payload(data, invoice_pdf(invoice, state.config, locale),
-                                message.channel)
+        pdf = (invoice_pdf(invoice, state.config, locale) if facts is None
+               else notice_pdf(invoice, facts, state.config, locale))
+        kind = facts.kind if facts is not None else "invoice"
+        body = handover_payload(data, pdf, message.channel,
+                                filename=document_filename(kind, invoice.number, locale))
     except Exception as exc:  # a payload that can never be valid (e.g. no postal address)
         raise PermanentDeliveryError(str(exc)) from exc
     # What kind of document it is: the invoice itself or a numbered payment reminder.
-    body["document"] = {"kind": message.kind, "notice": payload.get("notice"),
-                        "fee_minor": payload.get("fee"), "deadline": payload.get("deadline"),
-                        "locale": locale}
+    body["document"] = {"kind": facts.kind if facts else message.kind,
+                        "notice": payload.get("notice"), "fee_minor": payload.get("fee"),
+                        "deadline": payload.get("deadline"), "locale": locale}
     result = hand_over(url or "", token or "", body, f"kassa-{message.id}")
     if result.ok:
         sent_on = now.date()
@@ -156,8 +178,8 @@ def send_friendly_email(db: Session, state: KassaState, message: OutboxMessage,
         _("You can see the invoice and pay it here:") + "\n"
         + _link(state, message, invoice, "email"),
         _("If you have already paid, thank you, and please ignore this message. If paying "
-          "now is difficult, just reply: we can agree on more time or a payment plan "
-          "together."),
+          "now is difficult, you can take more time or split the payment on your own "
+          "pages, or write to us there:") + "\n" + _pages_link(state, message, invoice),
         _("Kind regards,") + "\n" + state.config.shop_name,
     ]) + "\n"
     send_email(_email(state, message.recipient, _("A friendly reminder about invoice "
@@ -166,41 +188,123 @@ def send_friendly_email(db: Session, state: KassaState, message: OutboxMessage,
     return None
 
 
-def send_reminder_email(db: Session, state: KassaState, message: OutboxMessage,
-                        now: datetime) -> DeliveryResult | None:
-    """A formal payment reminder with its fee, new total and deadline, and the PDF."""
+def _notice_facts(message: OutboxMessage, invoice: Invoice) -> NoticeFacts:
+    """The facts of the notice ``message`` carries. A message queued before notices kept
+    their own facts is read as a reminder of the invoice as it stands."""
+    payload = message.payload or {}
+    try:
+        return NoticeFacts.from_json(payload["document"])
+    except (KeyError, TypeError, ValueError):
+        deadline = payload.get("deadline")
+        return NoticeFacts(
+            kind="reminder", number=payload.get("notice"), sent_on=message.created_at.date(),
+            deadline=date.fromisoformat(deadline) if deadline else invoice.due_date,
+            amount=invoice.amount_minor, paid=invoice.paid_minor, fees=invoice.fees_minor,
+            fee=int(payload.get("fee") or 0), interest=invoice.interest_minor,
+            interest_from=invoice.due_date, interest_through=invoice.interest_through)
+
+
+def send_notice_email(db: Session, state: KassaState, message: OutboxMessage,
+                      now: datetime) -> DeliveryResult | None:
+    """A payment reminder, Norway's inkassovarsel or the confirmation of more time or of a
+    payment plan, with what is owed now, the deadline, and the notice's own PDF attached."""
     invoice = _invoice(db, message)
     locale = _locale(state, message, invoice)
     _ = translator(locale)
-    payload = message.payload or {}
-    fee = int(payload.get("fee") or 0)
-    deadline = payload.get("deadline")
-    details = payment_details(invoice, state.config)
-    lines = [
-        _("Hello %(name)s,", name=invoice.billed["name"]),
-        _("We have not yet received payment for invoice %(number)s, which was due on "
-          "%(date)s.", number=invoice.number, date=format_day(invoice.due_date, locale)),
-    ]
-    if fee:
-        lines.append(_("A reminder fee of %(fee)s has been added, as the law allows.",
-                       fee=format_money(fee, invoice.currency, locale)))
+    facts = _notice_facts(message, invoice)
+    amount = format_money(facts.balance, invoice.currency, locale)
+    deadline = format_day(facts.deadline, locale)
+    due = format_day(invoice.due_date, locale)
+    reference = payment_details(invoice, state.config).reference_display
+    contact = state.config.support_email or state.config.mail_from
+    lines = [_("Hello %(name)s,", name=invoice.billed["name"])]
+    if facts.kind == "plan":
+        subject = _("Your payment plan for invoice %(number)s", number=invoice.number)
+        lines += [
+            _("As agreed, you can pay invoice %(number)s in %(count)s instalments. We will not "
+              "send reminders while the instalments are paid on time.",
+              number=invoice.number, count=len(facts.schedule)),
+            _("Please pay the first instalment, %(amount)s, by %(deadline)s. The whole "
+              "schedule is in the attached PDF.",
+              amount=format_money(facts.pay_now, invoice.currency, locale), deadline=deadline),
+        ]
+    elif facts.kind == "extension":
+        subject = _("New due date for invoice %(number)s", number=invoice.number)
+        lines += [
+            _("As agreed, you have more time to pay invoice %(number)s. The new due date is "
+              "%(deadline)s, and we will not send reminders before it.",
+              number=invoice.number, deadline=deadline),
+            _("Please pay %(amount)s by %(deadline)s.", amount=amount, deadline=deadline),
+        ]
+    elif facts.kind == "inkassovarsel":
+        subject = _("Debt collection notice: invoice %(number)s", number=invoice.number)
+        lines += [
+            _("We have not received payment for invoice %(number)s, which was due on "
+              "%(due)s.", number=invoice.number, due=due),
+            _("If %(amount)s has not been paid by %(deadline)s, the claim will be sent to debt "
+              "collection. Collection costs may then be added, and you would have to pay "
+              "them.", amount=amount, deadline=deadline),
+        ]
+    else:
+        subject = _("Payment reminder: invoice %(number)s", number=invoice.number)
+        lines.append(_("We have not yet received payment for invoice %(number)s, which was "
+                       "due on %(due)s.", number=invoice.number, due=due))
+        if facts.fee:
+            lines.append(_("A reminder fee of %(fee)s has been added, as the law allows.",
+                           fee=format_money(facts.fee, invoice.currency, locale)))
+        lines.append(_("Please pay %(amount)s by %(deadline)s.", amount=amount,
+                       deadline=deadline))
     lines += [
-        _("Please pay %(amount)s by %(date)s, using the reference %(reference)s.",
-          amount=format_money(invoice.balance_minor, invoice.currency, locale),
-          date=format_day(date.fromisoformat(deadline) if deadline else invoice.due_date,
-                          locale),
-          reference=details.reference_display),
-        _("You can see the invoice and pay it here:") + "\n"
-        + _link(state, message, invoice, "email"),
-        _("If you think this reminder is wrong, or you would like more time or a payment "
-          "plan, please reply to this message before the date above. We are glad to help."),
-        _("Kind regards,") + "\n" + state.config.shop_name,
+        f"{country_word(locale, invoice.country, 'reference')}: {reference}",
+        _("The details are in the attached PDF. You can also see the invoice and pay it "
+          "here:") + "\n" + _link(state, message, invoice, "email"),
     ]
-    subject = _("Payment reminder: invoice %(number)s", number=invoice.number)
-    pdf = (invoice_pdf(invoice, state.config, locale), f"invoice-{invoice.number}.pdf")
+    if facts.kind == "inkassovarsel":
+        lines.append(_("If you think the claim is wrong, please tell us before %(deadline)s: "
+                       "%(contact)s", deadline=deadline, contact=contact))
+    elif facts.kind == "reminder":
+        lines.append(_("If you have already paid, thank you, and please disregard this "
+                       "reminder. If the claim seems wrong, or paying by then is difficult, "
+                       "please contact us before %(deadline)s at %(contact)s: we can agree on "
+                       "more time or a payment plan.", deadline=deadline, contact=contact))
+    lines.append(_("Kind regards,") + "\n" + state.config.shop_name)
+    pdf = (notice_pdf(invoice, facts, state.config, locale),
+           document_filename(facts.kind, invoice.number, locale))
     send_email(_email(state, message.recipient, subject, "\n\n".join(lines) + "\n", locale,
                       pdf), state.config)
     return None
+
+
+def send_notice_sms(db: Session, state: KassaState, message: OutboxMessage,
+                    now: datetime) -> DeliveryResult | None:
+    """A reminder, inkassovarsel, new due date or plan by SMS: amount, deadline and the
+    link to the invoice page."""
+    invoice = _invoice(db, message)
+    locale = _locale(state, message, invoice)
+    _ = translator(locale)
+    facts = _notice_facts(message, invoice)
+    values = {"shop": state.config.shop_name, "number": invoice.number,
+              "amount": format_money(facts.balance, invoice.currency, locale),
+              "date": format_day(facts.deadline, locale),
+              "url": _link(state, message, invoice, "sms")}
+    if facts.kind == "plan":
+        text = _("%(shop)s: your payment plan for invoice %(number)s is confirmed. First "
+                 "instalment %(first)s by %(date)s. Schedule: %(url)s",
+                 first=format_money(facts.pay_now, invoice.currency, locale), **values)
+    elif facts.kind == "extension":
+        text = _("%(shop)s: the new due date of invoice %(number)s is %(date)s. Amount "
+                 "%(amount)s: %(url)s", **values)
+    elif facts.kind == "inkassovarsel":
+        text = _("%(shop)s: debt collection notice for invoice %(number)s. Unless %(amount)s "
+                 "is paid by %(date)s, the claim will be sent to debt collection and costs may "
+                 "be added. Details: %(url)s", **values)
+    else:
+        text = _("%(shop)s: payment reminder for invoice %(number)s. Please pay %(amount)s by "
+                 "%(date)s: %(url)s", **values)
+    if not message.recipient:
+        raise PermanentDeliveryError("the customer has no phone number for an SMS")
+    return sms_provider_from_config(state.config).send(message.recipient, text,
+                                                       message_id=f"kassa-{message.id}")
 
 
 # -- the merchant's team and the collection partner ------------------------------------------
@@ -277,11 +381,21 @@ def default_senders() -> dict[tuple[str, str], Sender]:
         ("invoice", "sms"): send_invoice_sms,
         ("friendly_reminder", "sms"): send_friendly_sms,
         ("friendly_reminder", "email"): send_friendly_email,
-        ("reminder", "email"): send_reminder_email,
+        ("reminder", "email"): send_notice_email,
+        ("reminder", "sms"): send_notice_sms,
+        ("extension", "email"): send_notice_email,
+        ("extension", "sms"): send_notice_sms,
+        ("plan", "email"): send_notice_email,
+        ("plan", "sms"): send_notice_sms,
         ("overdue", "hook"): send_team_hook,
         ("collection", "collection"): send_collection,
+        ("credit_documents", "email"): send_credit_documents_email,
     }
+    senders.update(credit_report_senders())  # to the credit registers
+    senders.update(customer_service_senders())  # codes, replies, decisions, surveys
     for channel in HANDOVER_CHANNELS:
         senders[("invoice", channel)] = send_handover
         senders[("reminder", channel)] = send_handover
+        senders[("extension", channel)] = send_handover
+        senders[("plan", channel)] = send_handover
     return senders

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 
 from ..db.bulk import insert_or_ignore
 from ..db.models import GoneEndpoint, InvoiceEvent, OutboxMessage
+from ..services.tasks import undelivered_task
 from ..signals import invoice_sent, send_after_commit
 from ..state import KassaState
 from ..workers import run_in_threads
@@ -61,6 +62,7 @@ __all__ = [
     "DeliveryReport",
     "PermanentDeliveryError",
     "Sender",
+    "deliver_code_now",
     "deliver_now",
     "deliver_pending",
     "register_sender",
@@ -314,6 +316,7 @@ def _record(session: Session, state: KassaState, message: OutboxMessage,
                                        "attempts": message.attempts,
                                        "error": message.last_error},
                                  occurred_at=now))
+        undelivered_task(session, message, now)  # the team finds another way
     return "dead"
 
 
@@ -394,3 +397,16 @@ def deliver_now(state: KassaState, *, now: datetime,
     except Exception:  # the database is busy or down: the worker delivers later
         logger.exception("immediate delivery failed; the outbox worker will retry")
         return None
+
+
+def deliver_code_now(state: KassaState, *, now: datetime, recipient: str) -> None:
+    """A one-time code the shopper is waiting for on a page: its message (kind
+    ``shopper_code`` to ``recipient``) is sent at once, nothing else. Best effort, like
+    :func:`deliver_now`."""
+    scope = (OutboxMessage.kind == "shopper_code", OutboxMessage.recipient == recipient)
+    try:
+        _need_app_context("deliver_code_now")
+        _deliver_claimed(state, max(_utc(now), datetime.now(UTC)), _Budget(1), scope)
+    except Exception:
+        logger.exception("immediate delivery of a code failed; the outbox worker will retry")
+

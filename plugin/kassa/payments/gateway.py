@@ -426,3 +426,14 @@ def _with_secret(attempt: PaymentAttempt, intent: Any) -> PaymentAttempt:
     # Not a column: the secret lets the shopper's browser pay; Kassa never stores it.
     attempt.client_secret = intent_field(intent, "client_secret")  # type: ignore[attr-defined]
     return attempt
+
+
+def refund_intent(state: KassaState, intent_id: str, amount: int, *, key: str) -> str:
+    """Pay back ``amount`` (minor units) of the PaymentIntent ``intent_id`` to the card it was
+    paid with; returns Stripe's refund id. ``key`` makes a repeated request (a double click,
+    a retry) one refund at Stripe."""
+    client = _client(state)
+    refund = _call(lambda: client.v1.refunds.create(
+        params={"payment_intent": intent_id, "amount": amount},
+        options={"idempotency_key": key}))
+    return str(intent_field(refund, "id"))

@@ -34,6 +34,7 @@ from flask.blueprints import BlueprintSetupState
 
 from ..db.models import Invoice
 from ..i18n import gettext as _
+from ..i18n import pgettext
 from ..invoicing import payment_details
 from ..pages import closed_link_page, invoice_for_link, load_stripe_js, page_blueprint
 from ..services.payments import PaymentError
@@ -122,7 +123,7 @@ def confirm(token: str) -> Any:
             402,
         )
     except PaymentUnavailable:
-        return _error("payments.unavailable", _unavailable_text(), 503)
+        return _error("payments.unavailable", _unavailable_text(invoice.country), 503)
     except PaymentError as exc:
         return _error(
             exc.code,
@@ -197,7 +198,18 @@ def _is_paid(invoice: Invoice) -> bool:
     return invoice.balance_minor <= 0 and invoice.paid_minor > 0
 
 
-def _unavailable_text() -> str:
+def _unavailable_text(country: str) -> str:
+    """Card payment is down: pay by transfer with the reference, named as ``country`` names
+    it (viitenumero, OCR, KID)."""
+    if country == "FI":
+        return pgettext("FI", "Card payment is not available right now. You can pay by bank "
+                        "transfer with the reference number below, or try again later.")
+    if country == "SE":
+        return pgettext("SE", "Card payment is not available right now. You can pay by bank "
+                        "transfer with the OCR number below, or try again later.")
+    if country == "NO":
+        return pgettext("NO", "Card payment is not available right now. You can pay by bank "
+                        "transfer with the KID number below, or try again later.")
     return _(
         "Card payment is not available right now. Your invoice is safe: you can pay by "
         "bank transfer with the reference below or try again later."
@@ -229,7 +241,7 @@ def _page(
         token=token,
         shown=shown,
         details=payment_details(invoice, config),
-        unavailable_text=_unavailable_text(),
+        unavailable_text=_unavailable_text(invoice.country),
         client_secret=client_secret,
         publishable_key=config.stripe_publishable_key,
         stripe_js_url=config.stripe_js_url,

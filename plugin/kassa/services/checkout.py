@@ -39,7 +39,10 @@ from ..errors import KassaHTTPError
 from ..i18n import normalize_locale
 from ..signals import order_confirmed, send_after_commit
 from ..state import KassaState
-from .credit_decision import ADULT_AGE, CreditApplication, default_credit_decider
+from .credit_assessment import assess_credit
+from .credit_decision import ADULT_AGE
+from .credit_documents import needs_credit_documents, store_credit_documents
+from .credit_reporting import queue_new_credit
 from .invoicing import issue_invoices
 from .offers import offers_for_amount
 from .order_input import (
@@ -53,7 +56,8 @@ from .order_input import (
     read_url,
     refuse_control_characters,
 )
-from .representation import agreement_of, offer_json
+from .reminder_policy import late_payment_terms
+from .representation import agreement_of, late_payment_json, offer_json
 
 #: Invoice statuses that still expect money.
 OPEN_STATUSES = ("open", "partly_paid", "overdue")
@@ -231,15 +235,10 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
         raise KassaHTTPError("checkout.age", "the shopper must be 18 or older", age=age)
     digests = state.vault.digests(person)
     open_balance, overdue = _exposure(db, digests, today)
-    decider = state.credit_decider or default_credit_decider
-    decision = decider(CreditApplication(
-        country=cs.country, currency=cs.currency, method=offer.method, offer_id=offer.id,
-        amount=cs.total_minor, age=age, open_balance=open_balance, overdue_invoices=overdue,
-        open_balance_cap=config.open_balance_cap.get(cs.country, 0)))
-    if not decision.approved:
-        if decision.reason == "age":
-            raise KassaHTTPError("checkout.age", "the shopper must be 18 or older", age=age)
-        raise KassaHTTPError("checkout.declined", "credit declined", reason=decision.reason)
+    # The register (for credit offers), the shop's history and the rules; a decline is
+    # recorded and raised here, an approval is recorded with the agreement below.
+    decision = assess_credit(db, state, cs, offer, person, age=age, digests=digests,
+                             open_balance=open_balance, overdue_invoices=overdue, now=now)
 
     claimed = db.execute(update(CheckoutSession).where(
         CheckoutSession.id == cs.id, CheckoutSession.status == "open",
@@ -257,15 +256,25 @@ def confirm_checkout(db: Session, state: KassaState, cs: CheckoutSession, *, off
                           product_id=offer.id, locale=cs.locale,
                           terms={"offer": offer_json(offer), "locale": cs.locale,
                                  "channel": channel, "shown_at": now.isoformat(),
-                                 "consent": True})
+                                 "consent": True,
+                                 # As the page showed them beside the consent: the reminder
+                                 # fee is agreed here (SE allows one only if agreed).
+                                 "late_payment": late_payment_json(
+                                     late_payment_terms(config, cs.country, today))})
     db.add(agreement)
     db.flush()
+    decision.customer_id, decision.agreement_id = customer.id, agreement.id
+    db.add(decision)
     db.execute(update(CheckoutSession).where(CheckoutSession.id == cs.id).values(
         order_id=order.id, method=offer.method, offer_id=offer.id, channel=channel))
+    if needs_credit_documents(offer):  # what the shopper consented to, kept and sent
+        store_credit_documents(db, config, cs, agreement, customer, today=today, now=now)
     invoices: list[Invoice] = []
     if config.issue_invoice_on == "confirmation":
         invoices = issue_invoices(db, state, agreement, channel=channel, today=today,
                                   base_url=base_url)
+    # The register must have a new consumer credit by the next day: queued with the order.
+    queue_new_credit(db, state, agreement, today)
     send_after_commit(db, order_confirmed, state.app, order_id=order.id, storefront=cs.storefront,
                       external_id=cs.external_id, method=offer.method)
     db.flush()
@@ -337,7 +346,7 @@ def _confirmed_identity(state: KassaState, cs: CheckoutSession,
         if not verified:
             raise KassaHTTPError("checkout.identification_required", "strong electronic "
                                  "identification is required in this country",
-                                 status=409)
+                                 status=409, country=cs.country)
         country, compact = state.vault.unseal(verified["token"])
         return _identity(country, compact)
     return _identity(cs.country, personal_id or "")

@@ -1,5 +1,5 @@
 """The invoices a reminder run reads: one batch claimed at a time, with each invoice's
-customer, steps and holds, and each customer's payment history.
+customer, steps, holds and dated payments, and each customer's payment history.
 
 The batch is read as plain rows (:class:`DueInvoice`, :class:`DueCustomer`) with Core
 queries, not ORM objects: for a batch of invoices that are each read once and written once,
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ..core.dunning import DunningState, Notice
 from ..db.bulk import among
-from ..db.models import Customer, DunningStep, Invoice, InvoiceHold
+from ..db.models import Customer, DunningStep, Invoice, InvoiceHold, Payment
 
 #: Invoice statuses the reminder engine looks after.
 DUNNING_STATUSES = ("open", "partly_paid", "overdue")
@@ -39,9 +39,10 @@ class DueCustomer:
 class DueInvoice:
     """An invoice as the run reads and changes it: plain columns, its customer, and its steps
     and holds as rows (``kind``, ``notice_number``, ``taken_on``, ...; ``starts_on``,
-    ``ends_on``). The run reads these with Core queries and writes the changed columns back
-    itself: for a batch of invoices that are each read once and written once, the ORM's
-    identity map and attribute tracking would cost more than the SQL."""
+    ``ends_on``) and its payments as ``(received_on, amount_minor)``, oldest first. The run
+    reads these with Core queries and writes the changed columns back itself: for a batch of
+    invoices that are each read once and written once, the ORM's identity map and attribute
+    tracking would cost more than the SQL."""
 
     id: int
     number: str
@@ -57,11 +58,13 @@ class DueInvoice:
     due_date: date
     status: str
     reminder_fee_agreed: bool
+    agreed_reminder_fee_minor: int | None
     interest_through: date | None
     next_action_on: date | None
     customer: DueCustomer
     steps: list[Any] = field(default_factory=list)
     holds: list[Any] = field(default_factory=list)
+    payments: list[tuple[date, int]] = field(default_factory=list)
 
     @property
     def balance_minor(self) -> int:
@@ -73,10 +76,11 @@ _INVOICES = Invoice.__table__.c
 _CUSTOMERS = Customer.__table__.c
 #: The columns, in the order of the classes' fields: a row builds them positionally.
 _DUE_COLUMNS = [_INVOICES[f.name] for f in dataclasses.fields(DueInvoice)
-                if f.name not in ("customer", "steps", "holds")]
+                if f.name not in ("customer", "steps", "holds", "payments")]
 _DUE_CUSTOMER = [_CUSTOMERS[f.name] for f in dataclasses.fields(DueCustomer)]
 _STEPS = DunningStep.__table__.c
 _HOLDS = InvoiceHold.__table__.c
+_PAYMENTS = Payment.__table__.c
 
 
 def claim_batch(db: Session, today: date, after: tuple[date, int] | None,
@@ -115,6 +119,14 @@ def claim_batch(db: Session, today: date, after: tuple[date, int] | None,
                               .where(among(db, _HOLDS.invoice_id, ids))
                               .order_by(_HOLDS.id)):
             invoices[row.invoice_id].holds.append(row)
+        # Payment dates for the interest, only of the invoices something was paid on.
+        paid = [invoice.id for invoice in invoices.values() if invoice.paid_minor]
+        if paid:
+            for row in db.execute(select(_PAYMENTS.invoice_id, _PAYMENTS.received_on,
+                                         _PAYMENTS.amount_minor)
+                                  .where(among(db, _PAYMENTS.invoice_id, paid))
+                                  .order_by(_PAYMENTS.received_on, _PAYMENTS.id)):
+                invoices[row.invoice_id].payments.append((row.received_on, row.amount_minor))
     return list(invoices.values())
 
 

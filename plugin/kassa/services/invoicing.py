@@ -20,6 +20,7 @@ from ..core.references import reference_for
 from ..db.models import Agreement, Counter, Customer, Invoice, InvoiceEvent, OutboxMessage
 from ..signals import invoice_issued, send_after_commit
 from ..state import KassaState
+from .reminder_policy import agreed_reminder_fee, reminder_fee_agreed
 
 _FIRST_INVOICE_SEQUENCE = 1000  # a Finnish reference base needs at least three digits
 
@@ -45,6 +46,7 @@ def issue_invoices(db: Session, state: KassaState, agreement: Agreement, *, chan
                                 country, 0))
     scheme = config.reference_schemes.get(country, {"FI": "fi", "SE": "ocr_length",
                                                     "NO": "kid_mod10"}[country])
+    fee_agreed = reminder_fee_agreed(agreement.terms)
     invoices = []
     for item in offer["schedule"]:
         sequence, reference = _next_reference(db, country, scheme)
@@ -57,6 +59,10 @@ def issue_invoices(db: Session, state: KassaState, agreement: Agreement, *, chan
             next_action_on=due + timedelta(days=1),
             instalment_number=item["number"] if agreement.method == "installments" else None,
             billed_to=billed_party(agreement.customer),
+            # Only what the shopper saw and accepted: an agreement made before the checkout
+            # showed the reminder fee has none (SE then charges none; FI and NO by law).
+            reminder_fee_agreed=fee_agreed,
+            agreed_reminder_fee_minor=agreed_reminder_fee(agreement.terms),
         )
         db.add(invoice)
         db.flush()
@@ -65,7 +71,7 @@ def issue_invoices(db: Session, state: KassaState, agreement: Agreement, *, chan
                                   "amount": invoice.amount_minor}))
         if item["number"] == 1 or agreement.method == "invoice":
             db.add(OutboxMessage(channel=channel, kind="invoice", invoice_id=invoice.id,
-                                 recipient=_recipient(agreement.customer, channel),
+                                 recipient=recipient_for(agreement.customer, channel),
                                  payload={"base_url": base_url, "locale": agreement.locale}))
         send_after_commit(db, invoice_issued, state.app, invoice_id=invoice.id,
                           number=invoice.number)
@@ -81,7 +87,7 @@ def billed_party(customer: Customer) -> dict[str, str | None]:
             "city": customer.city}
 
 
-def _recipient(customer: Customer, channel: str) -> str:
+def recipient_for(customer: Customer, channel: str) -> str:
     """Where a message on ``channel`` goes: the e-mail address, the phone, or the name."""
     if channel == "email":
         return customer.email

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode
 
 from ..db.models import Invoice, as_utc
@@ -104,3 +104,26 @@ _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+# -- the shopper's own pages -------------------------------------------------------------------
+
+_PAGES_SALT = "kassa-customer-pages"
+#: Days a link to the shopper's own pages (in an e-mail or SMS) keeps opening them.
+PAGES_LINK_DAYS = 30
+
+
+def pages_token(customer_id: int) -> str:
+    """A signed, timed token that opens the pages of customer ``customer_id``."""
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=_PAGES_SALT).dumps(
+        int(customer_id))
+
+
+def read_pages_token(token: str, max_age_days: int = PAGES_LINK_DAYS) -> int | None:
+    """The customer id of a pages token still valid, else None."""
+    try:
+        value = URLSafeTimedSerializer(current_app.secret_key or "", salt=_PAGES_SALT).loads(
+            token, max_age=max_age_days * 86400)
+    except BadSignature:
+        return None
+    return value if _is_int(value) else None

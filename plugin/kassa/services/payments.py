@@ -13,11 +13,11 @@ invoice became paid, ``invoice-paid``) signals, sent once the caller commits.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..core.errors import KassaError
@@ -105,7 +105,14 @@ def record_payment(
     if not on_postgresql:
         db.refresh(invoice)
     payment = db.get_one(Payment, payment_id)
+    _apply(db, invoice, payment, app)
+    return payment
 
+
+def _apply(db: Session, invoice: Invoice, payment: Payment, app: Flask | None) -> None:
+    """``payment``, now the invoice's, added to what was paid: the status, the trail and
+    the signals after the commit."""
+    amount, source, external_id = payment.amount_minor, payment.source, payment.external_id
     was_paid = invoice.status == "paid"
     invoice.paid_minor += amount
     balance = invoice.balance_minor
@@ -141,7 +148,6 @@ def record_payment(
     )
     if kind == "paid" and not was_paid:
         send_after_commit(db, invoice_paid, sender, invoice_id=invoice.id, number=invoice.number)
-    return payment
 
 
 def claim_once(db: Session, model: Any, **values: Any) -> bool:
@@ -161,3 +167,98 @@ def select_payment(db: Session, source: str, external_id: str) -> Payment | None
     return db.scalar(
         select(Payment).where(Payment.source == source, Payment.external_id == external_id)
     )
+
+
+# -- money back and corrections ------------------------------------------------------------------
+
+
+#: The sources of a card refund and of a credit note in ``kassa_payments``.
+REFUND_SOURCE = "stripe_refund"
+CREDIT_SOURCE = "credit_note"
+
+
+def refundable(db: Session, payment: Payment) -> int:
+    """What may still be paid back of a card ``payment``: its amount less its refunds."""
+    refunded = db.scalar(select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+        Payment.source == REFUND_SOURCE, Payment.reference == payment.external_id[:35],
+        Payment.invoice_id == payment.invoice_id))
+    return payment.amount_minor + int(refunded or 0)
+
+
+def lock_invoice(db: Session, invoice: Invoice) -> None:
+    """Hold ``invoice`` against concurrent bookings until the commit: a row lock on
+    PostgreSQL; on SQLite a write, which takes the database's write lock."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.refresh(invoice, with_for_update=True)
+    else:
+        db.execute(update(Invoice).where(Invoice.id == invoice.id)
+                   .values(paid_minor=Invoice.paid_minor))
+        db.refresh(invoice)
+
+
+def book_refund(db: Session, invoice: Invoice, payment: Payment, *, amount: int,
+                refund_id: str, today: date, by: str) -> Payment | None:
+    """Book a card refund Stripe has made (``refund_id``) on the invoice: the paid amount
+    falls, and an invoice paid in full is open again for what the refund leaves to pay.
+    None when this refund was booked before. The caller has checked ``amount`` against
+    :func:`refundable` under :func:`lock_invoice`."""
+    refund_row = db.execute(insert_or_ignore(db, Payment).values(
+        invoice_id=invoice.id, source=REFUND_SOURCE, external_id=refund_id,
+        currency=invoice.currency, amount_minor=-amount, reference=payment.external_id[:35],
+        received_on=today, created_at=utcnow()).returning(Payment.id)).scalar_one_or_none()
+    if refund_row is None:
+        return None
+    invoice.paid_minor -= amount
+    if invoice.balance_minor > 0 and invoice.status == "paid":
+        invoice.status = "partly_paid" if invoice.paid_minor > 0 else "open"
+        invoice.closed_at = None
+        invoice.next_action_on = today + timedelta(days=1)
+    db.add(InvoiceEvent(invoice_id=invoice.id, kind="refunded", data={
+        "amount": amount, "refund_id": refund_id, "payment_id": payment.id, "by": by}))
+    db.flush()
+    return db.get(Payment, refund_row)
+
+
+def book_credit(db: Session, invoice: Invoice, *, number: str, amount: int, reason: str,
+                today: date, by: str) -> None:
+    """Book a credit note on the invoice as a payment from ``credit_note``: the balance
+    falls as it would for money received (a credit beyond the balance is a surplus to pay
+    back), but no payment signal is sent: no money arrived."""
+    db.add(Payment(invoice_id=invoice.id, source=CREDIT_SOURCE, external_id=number,
+                   currency=invoice.currency, amount_minor=amount, received_on=today))
+    invoice.paid_minor += amount
+    data: dict[str, Any] = {"amount": amount, "number": number, "reason": reason, "by": by}
+    if invoice.balance_minor <= 0 and invoice.status != "paid":
+        invoice.status = "paid"
+        invoice.next_action_on = None
+        invoice.closed_at = invoice.closed_at or utcnow()
+    if invoice.balance_minor < 0:
+        data["surplus"] = -invoice.balance_minor
+    db.add(InvoiceEvent(invoice_id=invoice.id, kind="credited", data=data))
+    db.flush()
+
+
+def match_payment(db: Session, payment: Payment, invoice: Invoice, *,
+                  app: Flask | None = None) -> None:
+    """Book a bank payment that found no invoice by its reference on ``invoice``, as the
+    team decided: as if it had matched (status, trail, signals).
+
+    :raises PaymentError: ``payments.matched`` when it is an invoice's already or is a
+        reversal, ``payments.currency`` when the currencies differ. Nothing is written then.
+    """
+    if payment.invoice_id is not None or payment.amount_minor <= 0:
+        raise PaymentError(f"payment {payment.id} cannot be matched", code="payments.matched")
+    if payment.currency != invoice.currency:
+        raise PaymentError(
+            f"A payment in {payment.currency} cannot be booked on invoice {invoice.number}, "
+            f"which is in {invoice.currency}.", code="payments.currency",
+            currency=payment.currency, invoice_currency=invoice.currency)
+    lock_invoice(db, invoice)
+    claimed = db.execute(update(Payment).where(Payment.id == payment.id,
+                                               Payment.invoice_id.is_(None))
+                         .values(invoice_id=invoice.id))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise PaymentError(f"payment {payment.id} was matched meanwhile",
+                           code="payments.matched")
+    db.refresh(payment)
+    _apply(db, invoice, payment, app)

@@ -28,10 +28,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..core.dunning import DunningPolicy, DunningState, Notice, Step, next_step, next_step_earliest
-from ..core.interest import late_interest, late_interest_rates
+from ..core.dunning import (
+    DunningPolicy,
+    DunningState,
+    Notice,
+    Step,
+    next_step,
+    next_step_earliest,
+    notice_kind,
+)
+from ..core.interest import late_interest_rates, late_interest_with_payments
 from ..db.bulk import among, insert_rows, update_rows
 from ..db.models import DunningStep, Invoice, InvoiceEvent, OutboxMessage, SupportTask, utcnow
+from ..invoicing.notices import NoticeFacts
 from ..signals import (
     invoice_handed_to_collection,
     invoice_overdue,
@@ -41,6 +50,7 @@ from ..signals import (
 from ..state import KassaState
 from ..workers import run_in_threads
 from .due_invoices import DueInvoice, claim_batch, dunning_state, payment_history
+from .holds import check_plan_instalments
 from .links import invoice_token
 from .overdue import OverdueCase, overdue_hook_payload, segment_for, targets_for
 from .reminder_policy import policy_for
@@ -75,6 +85,8 @@ def run_reminders(state: KassaState, *, today: date, batch_size: int = 500,
     processes would; on PostgreSQL one worker's Python then overlaps another's wait for the
     database. ``progress`` sees the workers' reports added up.
     """
+    with state.db.session() as db:  # a plan behind its instalments lets reminders resume
+        check_plan_instalments(db, today)
     with _older_objects_set_aside():
         if workers > 1:
             return _run_in_threads(state, today, batch_size, progress, now, workers)
@@ -264,8 +276,11 @@ def advance(batch: _Batch, invoice: DueInvoice, policy: DunningPolicy,
     _accrue_interest(invoice, today, rate_on)
     current = dunning_state(invoice, today)
     step = next_step(current, policy, today)
+    agreed = invoice.agreed_reminder_fee_minor
+    if step is not None and agreed is not None and step.fee > agreed:
+        step = dataclasses.replace(step, fee=agreed)  # never more than the shopper was shown
     if step is not None:
-        _record(batch, invoice, step)
+        _record(batch, invoice, step, policy)
         current = _with_step(current, step, invoice.balance_minor)
     upcoming = next_step_earliest(current, policy)
     if current.paused:
@@ -292,15 +307,34 @@ def _with_step(current: DunningState, step: Step, balance: int) -> DunningState:
 
 
 def _accrue_interest(invoice: DueInvoice, today: date, rate_on: Callable[[date], Any]) -> None:
-    """Late-payment interest on the unpaid principal from the due date up to ``today``."""
+    """Late-payment interest from the due date up to ``today``, each day on the principal
+    unpaid that day (:func:`late_interest_with_payments`): a part payment lowers the interest
+    of the days after it arrived, never what had accrued before it. Payments go to the
+    principal first. Money counted in ``paid_minor`` without a payment row (Kassa books none
+    that way) counts as paid on the due date."""
     if today <= invoice.due_date:
         return
-    unpaid_principal = max(invoice.amount_minor - invoice.paid_minor, 0)
-    invoice.interest_minor = late_interest(unpaid_principal, invoice.due_date, today, rate_on)
+    payments = list(invoice.payments)
+    unexplained = invoice.paid_minor - sum(minor for _, minor in payments)
+    if unexplained > 0:
+        payments.append((invoice.due_date, unexplained))
+    invoice.interest_minor = late_interest_with_payments(
+        invoice.amount_minor, payments, invoice.due_date, today, rate_on)
     invoice.interest_through = today
 
 
-def _record(batch: _Batch, invoice: DueInvoice, step: Step) -> None:
+def _notice_facts(invoice: DueInvoice, step: Step, policy: DunningPolicy) -> NoticeFacts:
+    """What the reminder of ``step`` states, its fee already added to the invoice."""
+    number = step.notice_number or 1
+    return NoticeFacts(
+        kind=notice_kind(invoice.country, number, policy.max_fee_notices), number=number,
+        sent_on=step.on, deadline=step.deadline or step.on, amount=invoice.amount_minor,
+        paid=invoice.paid_minor, fees=invoice.fees_minor, fee=step.fee,
+        interest=invoice.interest_minor, interest_from=invoice.due_date,
+        interest_through=invoice.interest_through)
+
+
+def _record(batch: _Batch, invoice: DueInvoice, step: Step, policy: DunningPolicy) -> None:
     db, state = batch.db, batch.state
     config = state.config
     customer = invoice.customer
@@ -323,14 +357,17 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step) -> None:
                           number=invoice.number)
     elif step.kind == "reminder":
         invoice.fees_minor += step.fee
-        deadline = step.deadline.isoformat() if step.deadline else None
+        facts = _notice_facts(invoice, step, policy)
+        deadline = facts.deadline.isoformat()
         batch.event(invoice.id, "reminded", {"notice": step.notice_number, "fee": step.fee,
-                                             "channel": invoice.channel, "deadline": deadline})
+                                             "channel": invoice.channel, "deadline": deadline,
+                                             "document": facts.to_json()})
         if step.fee:
             batch.event(invoice.id, "fee_added", {"amount": step.fee, "reason": "reminder"})
-        batch.message(invoice.id, invoice.channel, "reminder", customer.email,
+        batch.message(invoice.id, invoice.channel, "reminder",
+                      (customer.phone or "") if invoice.channel == "sms" else customer.email,
                       {**base, "notice": step.notice_number, "fee": step.fee,
-                       "deadline": deadline})
+                       "deadline": deadline, "document": facts.to_json()})
         send_after_commit(db, reminder_sent, state.app, invoice_id=invoice.id,
                           notice=step.notice_number, fee=step.fee)
     else:

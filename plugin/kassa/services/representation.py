@@ -13,6 +13,7 @@ from ..core.barcode import fi_virtual_barcode
 from ..core.credit import Offer
 from ..core.errors import KassaError
 from ..db.models import Agreement, CheckoutSession, Invoice, as_utc
+from .reminder_policy import LatePaymentTerms
 
 
 def offer_json(offer: Offer) -> dict[str, Any]:
@@ -32,6 +33,7 @@ def offer_json(offer: Offer) -> dict[str, Any]:
         "monthly_amount": offer.monthly_amount,
         "total_cost": offer.total_cost,
         "total_payable": offer.total_payable,
+        "consumer_credit": offer.consumer_credit,
         "schedule": [
             {
                 "number": i.number,
@@ -43,6 +45,19 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             }
             for i in offer.schedule
         ],
+    }
+
+
+def late_payment_json(terms: LatePaymentTerms) -> dict[str, Any]:
+    """What paying late costs, as the offers API shows it and ``Agreement.terms``
+    keeps it under ``"late_payment"``: ``{"currency": "SEK", "reminder_fee": 6000,
+    "late_interest_rate": "10.0", "reminder_fee_needs_agreement": true}``; the fee of each
+    fee-bearing reminder in minor units, the rate in force that day in percent a year."""
+    return {
+        "currency": terms.currency,
+        "reminder_fee": terms.reminder_fee,
+        "late_interest_rate": str(terms.late_interest_rate),
+        "reminder_fee_needs_agreement": terms.reminder_fee_needs_agreement,
     }
 
 

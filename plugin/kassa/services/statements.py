@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..core.camt import Statement, StatementPayment, parse_statement, reference_candidates
@@ -332,6 +332,12 @@ def unmatched_payments(db: Session) -> list[dict[str, Any]]:
         }
         for payment, invoice_currency in rows
     ]
+
+
+def unmatched_count(db: Session) -> int:
+    """How many bank payments wait for the team to find their invoice."""
+    return int(db.scalar(select(func.count(Payment.id)).where(
+        Payment.invoice_id.is_(None), Payment.source == BANK_SOURCE)) or 0)
 
 
 def _review_reason(payment: Payment, invoice_currency: str | None) -> ReviewReason:
