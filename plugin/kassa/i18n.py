@@ -279,6 +279,8 @@ _FILE_STEMS: dict[str, dict[str, str]] = {
                   "en": "new-due-date"},
     "plan": {"fi": "maksusuunnitelma", "sv": "avbetalningsplan", "nb": "nedbetalingsplan",
              "en": "payment-plan"},
+    "credit": {"fi": "hyvityslasku", "sv": "kreditnota", "nb": "kreditnota",
+               "en": "credit-note"},
     "precontract": {"fi": "kuluttajaluottotiedot", "sv": "konsumentkreditinformation",
                     "nb": "kredittopplysninger", "en": "credit-information"},
     "agreement": {"fi": "luottosopimus", "sv": "kreditavtal", "nb": "kredittavtale",
@@ -290,8 +292,9 @@ def document_filename(kind: str, number: str, locale: str | None) -> str:
     """The file name of a document in the reader's language, ASCII only so that every mail
     program and file system keeps it: ``lasku-2026000123.pdf``, ``purring-2026000123.pdf``.
 
-    ``kind`` is ``invoice``, ``reminder``, ``inkassovarsel``, ``plan``, ``extension``, or for
-    a credit ``precontract`` (its pre-contract information) or ``agreement``; ``number`` is
+    ``kind`` is ``invoice``, ``reminder``, ``inkassovarsel``, ``plan``, ``extension``,
+    ``credit`` (a credit note), or for a consumer credit ``precontract`` (its pre-contract
+    information) or ``agreement``; ``number`` is
     the invoice number, or for a credit document the order's reference (characters other
     than ASCII letters, digits, ``-`` and ``_`` are left out). An unknown locale gives the
     English name.

@@ -4,6 +4,7 @@ audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,10 +14,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kassa import get_state
+from kassa.core.barcode import parse_fi_virtual_barcode
 from kassa.db import AuditEntry, CreditNote, Invoice, InvoiceEvent, Payment
+from kassa.notify.outbox import deliver_pending
 from kassa.services.payments import record_payment
 from tests import localstripe_server as stand_in
+from tests.documents import pdf_codes, pdf_text
 from tests.localstripe_server import LocalStripe
+from tests.notify.conftest import SmtpServer, free_port
 from tests.payments.support import paid_intent
 
 from .conftest import Records, csrf, seed, sign_in
@@ -138,6 +143,50 @@ def test_a_credit_note_corrects_the_invoice_without_editing_it(
     # At most the rest of the invoice again: 99,90.
     again = boss.post(path, data={"csrf_token": token, "amount": "100", "reason": "x"})
     assert "€99.90" in said(boss, again)
+
+
+@pytest.fixture
+def mailed(make_app: Any, db_url: str) -> Iterator[tuple[Flask, Records, SmtpServer]]:
+    """The seeded console with an open invoice (129,90 €), sending e-mail to loopback."""
+    smtp = SmtpServer(port=free_port())
+    smtp.start()
+    try:
+        app = make_app(db_url, KASSA_SMTP_PORT=smtp.port, KASSA_MAIL_FROM="laskut@shop.test")
+        yield app, seed(app), smtp
+    finally:
+        smtp.stop()
+
+
+def test_the_shopper_receives_the_credit_note_with_what_is_left_to_pay(
+        mailed: tuple[Flask, Records, SmtpServer]) -> None:
+    """30 € off an unpaid invoice: Maija gets a credit note of her own, in Finnish, that says
+    why, and whose bar code and QR code ask for the 99,90 € left, not the 129,90 €."""
+    app, records, smtp = mailed
+    invoice = invoice_row(app, records.invoice_id)
+    boss, token = as_role(app, "supervisor")
+    boss.post(f"{CONSOLE}/tasks/{records.contact_task}/invoices/{invoice.number}/credit",
+              data={"csrf_token": token, "amount": "30", "reason": "Lampun jalka rikki"})
+    with app.app_context():
+        deliver_pending(get_state(app), now=datetime.now(UTC), limit=20)
+    mail = next(m for m in smtp.messages() if "Hyvityslasku" in m["Subject"])
+    number = f"{datetime.now(UTC).year}-C000001"
+    assert mail["Subject"] == f"Hyvityslasku {number} laskuun {invoice.number}"
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "maksettavaa on 30,00\xa0€ vähemmän" in body and "Syy: Lampun jalka rikki" in body
+    attachment = next(mail.iter_attachments())
+    assert attachment.get_filename() == f"hyvityslasku-{invoice.number}.pdf"
+    pdf = attachment.get_content()
+    text = pdf_text(pdf)
+    assert all(part in text for part in (
+        "Hyvityslasku", number, "Syy: Lampun jalka rikki", "Tämä hyvityslasku -30,00 €",
+        "Maksettava summa 99,90 €"))
+    codes = dict(pdf_codes(pdf))
+    assert parse_fi_virtual_barcode(codes["Code128"]).amount_cents == 9990
+    assert "\nEUR99.9\n" in codes["QRCode"]
+    # The invoice's page lists the credit note among its documents.
+    with get_state(app).db.session() as db:
+        event = db.scalars(select(InvoiceEvent).where(InvoiceEvent.kind == "credited")).one()
+        assert event.data["document"]["credit_number"] == number
 
 
 def test_a_supervisor_books_a_payment_that_found_no_invoice(

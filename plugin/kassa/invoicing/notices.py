@@ -1,5 +1,6 @@
-"""The documents that follow an invoice: payment reminders, Norway's inkassovarsel and the
-confirmation of more time to pay, each a PDF of its own in the shopper's language.
+"""The documents that follow an invoice: payment reminders, Norway's inkassovarsel, the
+confirmation of more time to pay or of a payment plan, and the credit note that corrects an
+issued invoice, each a PDF of its own in the shopper's language.
 
 A notice states what is owed on the day it is sent (principal, payments, fees, late-payment
 interest with its rate and period), the new deadline, and how to pay exactly that: the
@@ -21,13 +22,13 @@ from ..core.interest import late_interest_rate
 from ..core.rules import RuleError
 from ..db.models import Invoice
 from ..i18n import translator
-from . import payment_details
+from . import PaymentDetails, payment_details
 from .layout import Page, letterhead, new_page, parties, payment_slip
 
 __all__ = ["NoticeFacts", "notice_pdf", "notice_title"]
 
-DocumentKind = Literal["reminder", "inkassovarsel", "extension", "plan"]
-_KINDS: tuple[DocumentKind, ...] = ("reminder", "inkassovarsel", "extension", "plan")
+DocumentKind = Literal["reminder", "inkassovarsel", "extension", "plan", "credit"]
+_KINDS: tuple[DocumentKind, ...] = ("reminder", "inkassovarsel", "extension", "plan", "credit")
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class NoticeFacts:
     deadline: date
     #: The invoice's amount (principal).
     amount: int
-    #: Paid so far.
+    #: Paid so far (credit notes included, this one too).
     paid: int
     #: Every fee charged so far, this notice's included.
     fees: int
@@ -57,6 +58,10 @@ class NoticeFacts:
     interest_through: date | None = None
     #: For a payment plan: its instalments (due day, minor units), adding up to the balance.
     schedule: tuple[tuple[date, int], ...] = ()
+    #: For a credit note: its number, its amount (part of :attr:`paid`) and its reason.
+    credit_number: str | None = None
+    credit: int = 0
+    reason: str | None = None
 
     @property
     def balance(self) -> int:
@@ -80,6 +85,7 @@ class NoticeFacts:
                                  if self.interest_through else None),
             "schedule": [{"due_date": day.isoformat(), "amount": amount}
                          for day, amount in self.schedule],
+            "credit_number": self.credit_number, "credit": self.credit, "reason": self.reason,
         }
 
     @classmethod
@@ -104,7 +110,9 @@ class NoticeFacts:
                    fee=int(data.get("fee") or 0), interest_from=day("interest_from"),
                    interest_through=day("interest_through"),
                    schedule=tuple((date.fromisoformat(item["due_date"]), int(item["amount"]))
-                                  for item in data.get("schedule") or ()))
+                                  for item in data.get("schedule") or ()),
+                   credit_number=data.get("credit_number"), credit=int(data.get("credit") or 0),
+                   reason=data.get("reason"))
 
 
 def notice_title(kind: str, locale: str) -> str:
@@ -117,6 +125,8 @@ def notice_title(kind: str, locale: str) -> str:
         return _("New due date confirmed")
     if kind == "plan":
         return _("Payment plan confirmed")
+    if kind == "credit":
+        return _("Credit note")
     return _("Payment reminder")
 
 
@@ -133,6 +143,9 @@ def notice_pdf(invoice: Invoice, facts: NoticeFacts, config: KassaConfig, locale
     details = payment_details(invoice, config, amount_minor=facts.pay_now,
                               due_date=facts.deadline)
     letterhead(page, config, title)
+    if facts.kind == "credit":
+        _credit_note(page, invoice, facts, details)
+        return bytes(page.pdf.output())
     parties(page, invoice.billed, [
         (_("Date"), page.day(facts.sent_on)),
         (_("Invoice number"), invoice.number),
@@ -147,6 +160,50 @@ def notice_pdf(invoice: Invoice, facts: NoticeFacts, config: KassaConfig, locale
     _schedule(page, facts)
     payment_slip(page, details)
     return bytes(page.pdf.output())
+
+
+def _credit_note(page: Page, invoice: Invoice, facts: NoticeFacts,
+                 details: PaymentDetails) -> None:
+    """A credit note: which invoice it corrects, by how much and why, what is left to pay
+    (with a payment slip) or what is paid back."""
+    _ = page.gettext
+    rows = [(_("Date"), page.day(facts.sent_on)),
+            (_("Credit note number"), facts.credit_number or ""),
+            (_("Invoice number"), invoice.number),
+            (_("Invoice date"), page.day(invoice.issue_date))]
+    if facts.balance > 0:
+        rows += [(page.word("reference"), details.reference_display),
+                 (_("Pay by"), page.day(facts.deadline))]
+    parties(page, invoice.billed, rows)
+    page.paragraph(_("We have corrected invoice %(number)s of %(date)s with this credit note: "
+                     "%(amount)s less to pay.", number=invoice.number,
+                     date=page.day(invoice.issue_date), amount=page.money(facts.credit)))
+    page.pdf.ln(1.5)
+    if facts.reason:
+        page.paragraph(_("Reason: %(reason)s", reason=facts.reason))
+        page.pdf.ln(1.5)
+    page.heading(_("What is owed now"))
+    page.label_value(_("Invoice amount"), page.money(facts.amount))
+    if facts.fees:
+        page.label_value(_("Reminder fees"), page.money(facts.fees))
+    if facts.interest:
+        page.label_value(_("Late-payment interest"), page.money(facts.interest))
+    if facts.paid - facts.credit:
+        page.label_value(_("Already paid"), page.money(-(facts.paid - facts.credit)))
+    page.label_value(_("This credit note"), page.money(-facts.credit))
+    if facts.balance > 0:
+        page.label_value(_("Amount to pay"), page.money(facts.balance), bold=True, size=12)
+        payment_slip(page, details)
+    elif facts.balance < 0:
+        page.label_value(_("To be paid back to you"), page.money(-facts.balance), bold=True,
+                         size=12)
+        page.pdf.ln(1.5)
+        page.paragraph(_("You have paid more than is now owed. We will pay the difference "
+                         "back to you and let you know when it is on its way."))
+    else:
+        page.label_value(_("Amount to pay"), page.money(0), bold=True, size=12)
+        page.pdf.ln(1.5)
+        page.paragraph(_("Nothing is left to pay on this invoice."))
 
 
 def _message(page: Page, invoice: Invoice, facts: NoticeFacts) -> None:

@@ -206,8 +206,9 @@ def _notice_facts(message: OutboxMessage, invoice: Invoice) -> NoticeFacts:
 
 def send_notice_email(db: Session, state: KassaState, message: OutboxMessage,
                       now: datetime) -> DeliveryResult | None:
-    """A payment reminder, Norway's inkassovarsel or the confirmation of more time or of a
-    payment plan, with what is owed now, the deadline, and the notice's own PDF attached."""
+    """A payment reminder, Norway's inkassovarsel, the confirmation of more time or of a
+    payment plan, or a credit note, with what is owed now, the deadline, and the notice's own
+    PDF attached."""
     invoice = _invoice(db, message)
     locale = _locale(state, message, invoice)
     _ = translator(locale)
@@ -236,6 +237,23 @@ def send_notice_email(db: Session, state: KassaState, message: OutboxMessage,
               number=invoice.number, deadline=deadline),
             _("Please pay %(amount)s by %(deadline)s.", amount=amount, deadline=deadline),
         ]
+    elif facts.kind == "credit":
+        subject = _("Credit note %(credit)s for invoice %(number)s",
+                    credit=facts.credit_number or "", number=invoice.number)
+        lines.append(_("We have corrected invoice %(number)s with a credit note: %(amount)s "
+                       "less to pay.", number=invoice.number,
+                       amount=format_money(facts.credit, invoice.currency, locale)))
+        if facts.reason:
+            lines.append(_("Reason: %(reason)s", reason=facts.reason))
+        if facts.balance > 0:
+            lines.append(_("Please pay %(amount)s by %(deadline)s.", amount=amount,
+                           deadline=deadline))
+        elif facts.balance < 0:
+            lines.append(_("You have paid %(amount)s more than is now owed. We will pay it "
+                           "back to you and let you know when it is on its way.",
+                           amount=format_money(-facts.balance, invoice.currency, locale)))
+        else:
+            lines.append(_("Nothing is left to pay on this invoice."))
     elif facts.kind == "inkassovarsel":
         subject = _("Debt collection notice: invoice %(number)s", number=invoice.number)
         lines += [
@@ -254,11 +272,10 @@ def send_notice_email(db: Session, state: KassaState, message: OutboxMessage,
                            fee=format_money(facts.fee, invoice.currency, locale)))
         lines.append(_("Please pay %(amount)s by %(deadline)s.", amount=amount,
                        deadline=deadline))
-    lines += [
-        f"{country_word(locale, invoice.country, 'reference')}: {reference}",
-        _("The details are in the attached PDF. You can also see the invoice and pay it "
-          "here:") + "\n" + _link(state, message, invoice, "email"),
-    ]
+    if facts.balance > 0:
+        lines.append(f"{country_word(locale, invoice.country, 'reference')}: {reference}")
+    lines.append(_("The details are in the attached PDF. You can also see the invoice and pay "
+                   "it here:") + "\n" + _link(state, message, invoice, "email"))
     if facts.kind == "inkassovarsel":
         lines.append(_("If you think the claim is wrong, please tell us before %(deadline)s: "
                        "%(contact)s", deadline=deadline, contact=contact))
@@ -277,8 +294,8 @@ def send_notice_email(db: Session, state: KassaState, message: OutboxMessage,
 
 def send_notice_sms(db: Session, state: KassaState, message: OutboxMessage,
                     now: datetime) -> DeliveryResult | None:
-    """A reminder, inkassovarsel, new due date or plan by SMS: amount, deadline and the
-    link to the invoice page."""
+    """A reminder, inkassovarsel, new due date, plan or credit note by SMS: amount, deadline
+    and the link to the invoice page."""
     invoice = _invoice(db, message)
     locale = _locale(state, message, invoice)
     _ = translator(locale)
@@ -294,6 +311,12 @@ def send_notice_sms(db: Session, state: KassaState, message: OutboxMessage,
     elif facts.kind == "extension":
         text = _("%(shop)s: the new due date of invoice %(number)s is %(date)s. Amount "
                  "%(amount)s: %(url)s", **values)
+    elif facts.kind == "credit":
+        values["credit"] = format_money(facts.credit, invoice.currency, locale)
+        text = (_("%(shop)s: invoice %(number)s is credited by %(credit)s. Left to pay "
+                  "%(amount)s by %(date)s: %(url)s", **values) if facts.balance > 0 else
+                _("%(shop)s: invoice %(number)s is credited by %(credit)s. Nothing is left to "
+                  "pay. Details: %(url)s", **values))
     elif facts.kind == "inkassovarsel":
         text = _("%(shop)s: debt collection notice for invoice %(number)s. Unless %(amount)s "
                  "is paid by %(date)s, the claim will be sent to debt collection and costs may "
@@ -387,6 +410,8 @@ def default_senders() -> dict[tuple[str, str], Sender]:
         ("extension", "sms"): send_notice_sms,
         ("plan", "email"): send_notice_email,
         ("plan", "sms"): send_notice_sms,
+        ("credit", "email"): send_notice_email,
+        ("credit", "sms"): send_notice_sms,
         ("overdue", "hook"): send_team_hook,
         ("collection", "collection"): send_collection,
         ("credit_documents", "email"): send_credit_documents_email,
@@ -398,4 +423,5 @@ def default_senders() -> dict[tuple[str, str], Sender]:
         senders[("reminder", channel)] = send_handover
         senders[("extension", channel)] = send_handover
         senders[("plan", channel)] = send_handover
+        senders[("credit", channel)] = send_handover
     return senders

@@ -34,6 +34,7 @@ from ..db.models import (
 )
 from ..db.service_models import MessageThread, ServiceRequest
 from ..i18n import format_money
+from ..invoicing.notices import NoticeFacts
 from ..payments import gateway
 from ..state import KassaState
 from . import conversations, payments
@@ -48,7 +49,7 @@ from .customer_service import (
     scoped_invoices,
     set_channels,
 )
-from .holds import HoldError, active_holds, end_holds, place_hold
+from .holds import HoldError, active_holds, end_holds, place_hold, queue_notice
 from .invoicing import next_sequence, recipient_for
 from .sla import business_seconds_between
 from .staff import audit
@@ -483,8 +484,15 @@ def credit_note(db: Session, staff: StaffUser, invoice: Invoice, amount: int, re
                       amount_minor=amount, reason=reason, staff_id=staff.id, created_at=now)
     db.add(note)
     before = {"balance_minor": invoice.balance_minor, "status": invoice.status}
-    payments.book_credit(db, invoice, number=number, amount=amount, reason=reason,
-                         today=today, by=first_name(staff))
+    trail = payments.book_credit(db, invoice, number=number, amount=amount, reason=reason,
+                                 today=today, by=first_name(staff))
+    # The customer gets the credit note as a document of its own, by the invoice's channel.
+    facts = NoticeFacts(kind="credit", sent_on=today, deadline=max(invoice.due_date, today),
+                        amount=invoice.amount_minor, paid=invoice.paid_minor,
+                        fees=invoice.fees_minor, interest=invoice.interest_minor,
+                        credit_number=number, credit=amount, reason=reason)
+    queue_notice(db, invoice, facts, trail)
+    db.flush()
     audit(db, staff, "invoice.credit", target=("invoice", invoice.id), before=before,
           after={"balance_minor": invoice.balance_minor, "status": invoice.status,
                  "credit_note": number, "amount": amount}, now=now)

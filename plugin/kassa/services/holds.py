@@ -126,7 +126,7 @@ def _confirm_plan(db: Session, invoice: Invoice, today: date,
                         interest_from=invoice.due_date,
                         interest_through=invoice.interest_through,
                         schedule=tuple(instalments))
-    _queue_notice(db, invoice, facts, data)
+    queue_notice(db, invoice, facts, data)
 
 
 def _confirm_extension(db: Session, invoice: Invoice, today: date, previous_due: date,
@@ -137,12 +137,13 @@ def _confirm_extension(db: Session, invoice: Invoice, today: date, previous_due:
                         amount=invoice.amount_minor, paid=invoice.paid_minor,
                         fees=invoice.fees_minor, interest=invoice.interest_minor,
                         interest_from=previous_due, interest_through=invoice.interest_through)
-    _queue_notice(db, invoice, facts, data)
+    queue_notice(db, invoice, facts, data)
 
 
-def _queue_notice(db: Session, invoice: Invoice, facts: NoticeFacts,
+def queue_notice(db: Session, invoice: Invoice, facts: NoticeFacts,
                   data: dict[str, object]) -> None:
-    """The notice's message by the invoice's channel; the trail entry keeps its facts."""
+    """The notice's message by the invoice's channel; ``data`` (the trail entry's) keeps its
+    facts, so the shopper's pages can show the document again."""
     data["document"] = facts.to_json()
     billed = invoice.billed
     recipient = (billed.get("phone") or "") if invoice.channel == "sms" else billed["email"]

@@ -220,10 +220,11 @@ def book_refund(db: Session, invoice: Invoice, payment: Payment, *, amount: int,
 
 
 def book_credit(db: Session, invoice: Invoice, *, number: str, amount: int, reason: str,
-                today: date, by: str) -> None:
+                today: date, by: str) -> dict[str, Any]:
     """Book a credit note on the invoice as a payment from ``credit_note``: the balance
     falls as it would for money received (a credit beyond the balance is a surplus to pay
-    back), but no payment signal is sent: no money arrived."""
+    back), but no payment signal is sent: no money arrived. Returns the trail entry's data,
+    to which the caller adds the document."""
     db.add(Payment(invoice_id=invoice.id, source=CREDIT_SOURCE, external_id=number,
                    currency=invoice.currency, amount_minor=amount, received_on=today))
     invoice.paid_minor += amount
@@ -235,7 +236,7 @@ def book_credit(db: Session, invoice: Invoice, *, number: str, amount: int, reas
     if invoice.balance_minor < 0:
         data["surplus"] = -invoice.balance_minor
     db.add(InvoiceEvent(invoice_id=invoice.id, kind="credited", data=data))
-    db.flush()
+    return data
 
 
 def match_payment(db: Session, payment: Payment, invoice: Invoice, *,
