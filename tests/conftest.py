@@ -8,16 +8,20 @@ PostgreSQL the PostgreSQL half is skipped locally, but fails when ``CI=true``.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 
 from kassa import Kassa
-from kassa.db import migrate
+from kassa.db import Base, migrate
+from kassa.db.database import VERSION_TABLE, Database
 
 POSTGRES_URL = os.environ.get(
     "KASSA_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -52,16 +56,69 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _empty_postgres(url: str) -> None:
+    """Leave the test PostgreSQL at the newest schema without a row in it.
+
+    When the schema is already the newest (the usual case after the previous test), the rows
+    are deleted and the sequences restarted, children first: milliseconds instead of the
+    third of a second a migration from nothing takes. Anything else (no tables, an older
+    revision a migration test left, stray tables) is dropped and migrated afresh.
+    """
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            tables = set(inspect(connection).get_table_names())
+            revision = (
+                connection.execute(text(f'SELECT version_num FROM "{VERSION_TABLE}"')).scalar()
+                if VERSION_TABLE in tables else None
+            )
+            if revision == _HEAD and {t for t in tables if t.startswith("kassa_")} == _TABLES:
+                for table in reversed(Base.metadata.sorted_tables):
+                    connection.execute(table.delete())
+                for sequence in connection.execute(text(
+                        "SELECT sequencename FROM pg_sequences "
+                        "WHERE schemaname = current_schema()")).scalars():
+                    connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+                return
+    finally:
+        engine.dispose()
+    _reset_postgres(url)
+    _migrate(url)
+
+
+def _migrate(url: str) -> None:
+    database = Database(url)
+    try:
+        migrate.upgrade(database)
+    finally:
+        database.dispose()
+
+
+_HEAD = ScriptDirectory(str(Path(migrate.__file__).parent / "migrations")).get_current_head()
+_TABLES = set(Base.metadata.tables) | {VERSION_TABLE}
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once a run; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "kassa.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
-    """A URL of an empty database: a SQLite file, or the test PostgreSQL emptied of Kassa."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A URL of a database at the newest schema with no rows: a copy of a migrated SQLite
+    file, or the test PostgreSQL emptied of Kassa's rows."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'kassa.sqlite3'}"
+        path = tmp_path / "kassa.sqlite3"
+        shutil.copyfile(request.getfixturevalue("_sqlite_template"), path)
+        return f"sqlite:///{path}"
     if _PG_PROBLEM:
         if IN_CI:
             pytest.fail(f"PostgreSQL is required in CI and not reachable: {_PG_PROBLEM}")
         pytest.skip(f"PostgreSQL not reachable: {_PG_PROBLEM}")
-    _reset_postgres(POSTGRES_URL)
+    _empty_postgres(POSTGRES_URL)
     return POSTGRES_URL
 
 
