@@ -27,6 +27,7 @@ from .notify.outbox import deliver_pending, resend
 from .services.credit_reporting import run_credit_reporting
 from .services.offers import lowest_offered_amount, product_credit_scope
 from .services.reminders import RunReport, run_reminders
+from .services.staff import audit
 from .services.statements import import_statement
 from .state import get_state
 
@@ -93,15 +94,57 @@ def revoke_links(number: str) -> None:
 @click.argument("email")
 @click.option("--name", required=True)
 @click.option("--role", type=click.Choice(STAFF_ROLES), default="agent", show_default=True)
+@click.option("--team", default=None, help="The team the user works in (figures by team).")
 @click.password_option()
-def create_staff(email: str, name: str, role: str, password: str) -> None:
+def create_staff(email: str, name: str, role: str, team: str | None, password: str) -> None:
     email = email.strip().lower()
     with get_state().db.session() as session:
         if session.scalar(select(StaffUser).where(StaffUser.email == email)):
             raise click.ClickException(f"a staff user {email} exists already")
-        session.add(StaffUser(email=email, name=name, role=role,
+        session.add(StaffUser(email=email, name=name, role=role, team=_team(team),
                               password_hash=generate_password_hash(password)))
     click.echo(f"Staff user {email} ({role}) created.")
+
+
+@kassa_cli.command("update-staff", help="Change a help-console user: name, role, team, "
+                   "whether they may sign in, or a new one-time code set-up.")
+@click.argument("email")
+@click.option("--name", default=None)
+@click.option("--role", type=click.Choice(STAFF_ROLES), default=None)
+@click.option("--team", default=None, help="The team the user works in; '' for none.")
+@click.option("--active/--inactive", default=None,
+              help="--inactive: the user can no longer sign in; their history stays.")
+@click.option("--new-code", is_flag=True,
+              help="Forget the user's authenticator: a new one is set up at the next sign-in.")
+def update_staff(email: str, name: str | None, role: str | None, team: str | None,
+                 active: bool | None, new_code: bool) -> None:
+    email = email.strip().lower()
+    with get_state().db.session() as session:
+        user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+        if user is None:
+            raise click.ClickException(f"there is no staff user {email}")
+        before = {"name": user.name, "role": user.role, "team": user.team,
+                  "active": user.active, "code": user.totp_secret is not None}
+        if name is not None and name.strip():
+            user.name = name.strip()
+        user.role = role or user.role
+        user.team = _team(team) if team is not None else user.team
+        user.active = user.active if active is None else active
+        if new_code:
+            user.totp_secret = user.totp_last_step = None
+            user.failed_logins, user.locked_until = 0, None
+        after = {"name": user.name, "role": user.role, "team": user.team,
+                 "active": user.active, "code": user.totp_secret is not None}
+        audit(session, None, "staff.update", email="flask kassa update-staff",
+              target=("staff", user.id), before=before, after=after, now=datetime.now(UTC))
+    changed = ", ".join(f"{key} {before[key]!r} -> {after[key]!r}" for key in after
+                        if before[key] != after[key])
+    click.echo(f"Staff user {email}: {changed or 'nothing changed'}.")
+
+
+def _team(value: str | None) -> str | None:
+    team = " ".join((value or "").split())[:100]
+    return team or None
 
 
 @kassa_cli.command("config", help="Show every KASSA_* setting in force (secrets hidden).")

@@ -189,3 +189,45 @@ def test_settled_days_are_kept_and_read_back_the_same(console_app: Flask,
     assert first == second
     everyone = second["all"][0]
     assert (everyone.sent, everyone.answered, everyone.fcr) == (15, 15, Decimal("93.3"))
+
+
+def test_figures_by_team_follow_the_team_each_agent_is_in(console_app: Flask,
+                                                           records: Records) -> None:
+    """Aino works in Helsinki, Bo in Tukholma (set with ``flask kassa update-staff``); the
+    surveys (which name the agent's first name) and the closed contacts add up by team."""
+    from kassa.db import StaffUser, SupportTask
+    from kassa.services import tasks
+
+    from .conftest import add_staff
+
+    aino = add_staff(console_app, "agent", "aino@shop.test", name="Aino Virtanen")
+    add_staff(console_app, "agent", "bo@shop.test", name="Bo Berg")
+    runner = console_app.test_cli_runner()
+    for email, team in (("aino@shop.test", "Helsinki"), ("bo@shop.test", " Tukholma ")):
+        result = runner.invoke(args=["kassa", "update-staff", email, "--team", team])
+        assert result.exit_code == 0 and "team None ->" in result.output, result.output
+    assert runner.invoke(args=["kassa", "update-staff", "nobody@shop.test",
+                               "--team", "X"]).exit_code != 0
+    add_surveys(console_app, records.customer_id)
+    now = datetime.now(UTC)
+    state = get_state(console_app)
+    with state.db.session() as session:
+        assert session.get_one(StaffUser, aino).team == "Helsinki"
+        task = SupportTask(customer_id=records.customer_id, kind="overdue_contact",
+                           status="open", payload={}, created_at=now - timedelta(minutes=5),
+                           due_at=now + timedelta(hours=1))
+        session.add(task)
+        session.flush()
+        tasks.finish(session, state, task, now, closed_by=session.get_one(StaffUser, aino))
+    client = console_app.test_client()
+    sign_in(client, "supervisor")
+    surveys = list(csv.DictReader(io.StringIO(
+        client.get("/kassa/console/dashboard.csv").get_data(as_text=True))))
+    teams = {r["key"]: r["answered"] for r in surveys if r["group"] == "team"}
+    assert teams == {"Helsinki": "20", "Tukholma": "5"}
+    levels = list(csv.DictReader(io.StringIO(
+        client.get("/kassa/console/dashboard.csv?view=service").get_data(as_text=True))))
+    assert [(r["key"], r["closed"], r["met"]) for r in levels if r["group"] == "team"] == [
+        ("Helsinki", "1", "1")]
+    page = client.get("/kassa/console/dashboard").get_data(as_text=True)
+    assert page.count("By team") == 2 and "Tukholma" in page

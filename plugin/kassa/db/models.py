@@ -332,6 +332,8 @@ class StaffUser(Base):
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20), default="agent")
+    #: The team the user works in, for the console's figures by team; None: no team.
+    team: Mapped[str | None] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: The authenticator app's shared secret, encrypted with ``KASSA_ENCRYPTION_KEY``

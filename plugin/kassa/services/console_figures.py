@@ -122,7 +122,7 @@ def _window(query: Any, start: datetime | None, end: datetime | None,
 
 
 #: The groups each view is shown by (besides "all").
-SURVEY_GROUPS = ("week", "agent", "country", "channel")
+SURVEY_GROUPS = ("week", "agent", "team", "country", "channel")
 SURVEY_MEASURES = ("sent", "answered", "resolved_n", "resolved_yes", "recommend_n",
                    "promoters", "detractors", "advisor_n", "advisor_top", "overall_n",
                    "overall_top")
@@ -235,17 +235,34 @@ def _fold(cells: list[_Cell], keys: dict[str, Any]) -> dict[str, dict[str, list[
     return out
 
 
+def _teams(db: Session) -> dict[str, str]:
+    """The team of each agent as the figures name them: by full name (service levels) and by
+    first name (surveys, which keep the name the shopper saw) where that is unambiguous.
+    The team is the one the user is in now."""
+    users = db.execute(select(StaffUser.name, StaffUser.team)).all()
+    teams = {name: team or "" for name, team in users}
+    by_first: dict[str, set[str]] = {}
+    for name, team in users:
+        by_first.setdefault((name or "").split(" ")[0], set()).add(team or "")
+    teams.update({first: next(iter(found)) for first, found in by_first.items()
+                  if len(found) == 1 and first not in teams})
+    return teams
+
+
 def _first_day(start: datetime | None, today: date) -> date:
     return start.astimezone(UTC).date() if start is not None else today - timedelta(days=730)
 
 
 def survey_figures(db: Session, start: datetime | None = None,
                    today: date | None = None) -> dict[str, list[SurveyFigures]]:
-    """``{"all": [one row], "week": [...newest first], "agent": [...], "country": [...],
-    "channel": [...]}`` for surveys sent from ``start``'s day (UTC) to ``today``."""
+    """``{"all": [one row], "week": [...newest first], "agent": [...], "team": [...],
+    "country": [...], "channel": [...]}`` for surveys sent from ``start``'s day (UTC) to
+    ``today``."""
     today = today or datetime.now(UTC).date()
     cells = _cells(db, "survey", _first_day(start, today), today)
+    teams = _teams(db)
     folded = _fold(cells, {"week": lambda c: _monday(c.day), "agent": lambda c: c.agent,
+                           "team": lambda c: teams.get(c.agent, ""),
                            "country": lambda c: c.country, "channel": lambda c: c.channel})
     out = {"all": [_figures("all", folded["all"].get("all", [0] * len(SURVEY_MEASURES)))]}
     for name in SURVEY_GROUPS:
@@ -300,12 +317,14 @@ def _within(counts: list[int], total: int, percent: int) -> int | None:
 def service_levels(db: Session, start: datetime | None = None,
                    today: date | None = None) -> dict[str, list[ServiceLevel]]:
     """Tasks closed from ``start``'s day (UTC) to ``today`` by ``all``, ``day``, ``channel``,
-    ``country`` and ``agent`` (who closed it). Tasks closed before their figures were kept
-    are left out."""
+    ``country``, ``agent`` (who closed it) and that agent's ``team``. Tasks closed before
+    their figures were kept are left out."""
     today = today or datetime.now(UTC).date()
     cells = _cells(db, "task", _first_day(start, today), today)
+    teams = _teams(db)
     folded = _fold(cells, {"day": lambda c: c.day.isoformat(), "channel": lambda c: c.channel,
-                           "country": lambda c: c.country, "agent": lambda c: c.agent})
+                           "country": lambda c: c.country, "agent": lambda c: c.agent,
+                           "team": lambda c: teams.get(c.agent, "")})
 
     def level(key: str, values: list[int]) -> ServiceLevel:
         closed, met, wait_seconds, waited, *within = values
@@ -315,7 +334,7 @@ def service_levels(db: Session, start: datetime | None = None,
                             _within(within, waited, 50), _within(within, waited, 90))
 
     out = {"all": [level("all", folded["all"].get("all", [0] * len(TASK_MEASURES)))]}
-    for name in ("day", "channel", "country", "agent"):
+    for name in ("day", "channel", "country", "agent", "team"):
         out[name] = [level(key, values) for key, values in
                      sorted(folded[name].items(), reverse=name == "day")]
     return out
