@@ -29,6 +29,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .config import KassaConfig, web_origin
 from .db.models import Invoice
+from .db.service_models import Attachment
 from .i18n import (
     country_word,
     format_day,
@@ -276,6 +277,18 @@ def _stripe_sources(config: KassaConfig) -> dict[str, list[str]]:
             "frame-src": [js, "https://*.js.stripe.com", "https://hooks.stripe.com"],
         }
     return {"script-src": [js], "connect-src": [js], "frame-src": [js]}
+
+
+def attachment_download(attachment: Attachment) -> Response:
+    """A stored file (a dispute's photo, a message's attachment) as a download: never shown
+    inline and never sniffed, whatever it claims to be, and not kept in caches."""
+    from .services.conversations import read_attachment
+
+    return Response(read_attachment(get_state(), attachment), mimetype=attachment.content_type,
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{attachment.filename}"',
+                             "X-Content-Type-Options": "nosniff",
+                             "Cache-Control": "private, no-store"})
 
 
 def public_url_for(endpoint: str, **values: Any) -> str:

@@ -43,6 +43,7 @@ from .test_openapi import check, response_schema
 
 TODAY = date.today()
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32  # sniffed by its signature
 HTML_AS_PDF = b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>"
 MAIJA, SVEN, OLLE = "maija@example.fi", "sven@example.se", "olle@example.se"
 PAYMENTS_KEY = "p" * 32
@@ -388,6 +389,51 @@ def test_messages_between_the_shopper_and_the_team_end_with_the_survey(
     general = client.post(f"{API}/shopper/threads", headers=as_shopper(MAIJA, BACK_KEY),
                           json={"subject": "Osoite", "body": "Muutin juuri."})
     assert general.status_code == 201 and general.get_json()["invoice"] is None
+
+
+def test_files_are_downloaded_by_the_shop_for_its_shopper_and_by_the_team(
+        app: Flask, client: FlaskClient, shop: dict[str, str]) -> None:
+    """The shopper's receipt and the dispute's photo come back byte for byte, as downloads,
+    to whoever may see them; a file of another conversation or request is not found."""
+    thread = client.post(f"{API}/shopper/threads", headers=as_shopper(MAIJA), json={
+        "subject": "Lasku", "body": "Kuitti liitteenä", "invoice": shop["m1"],
+        "attachments": [{"filename": "kuitti.pdf", "content_base64": b64(PDF)}]}).get_json()
+    receipt = thread["messages"][0]["attachments"][0]["id"]
+    dispute = client.post(f"{API}/shopper/invoices/{shop['m2']}/disputes",
+                          headers=as_shopper(MAIJA), json={
+                              "reason": "damaged", "attachments": [
+                                  {"filename": "kuva.png", "content_base64": b64(PNG)}]}
+                          ).get_json()
+    photo = dispute["attachments"][0]["id"]
+    for path, headers, data, kind in (
+            (f"/shopper/threads/{thread['id']}/attachments/{receipt}", as_shopper(MAIJA),
+             PDF, "application/pdf"),
+            (f"/message-threads/{thread['id']}/attachments/{receipt}", bearer(BACK_KEY),
+             PDF, "application/pdf"),
+            (f"/service-requests/{dispute['id']}/attachments/{photo}", bearer(KEY),
+             PNG, "image/png")):
+        answer = client.get(f"{API}{path}", headers=headers)
+        assert answer.status_code == 200, (path, answer.get_data()[:200])
+        assert (answer.get_data(), answer.mimetype) == (data, kind)
+        assert answer.headers["Content-Disposition"].startswith("attachment;")
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    for path, headers, code in (
+            (f"/shopper/threads/{thread['id']}/attachments/{receipt}", as_shopper(SVEN),
+             "thread.not_found"),
+            (f"/shopper/threads/{thread['id']}/attachments/{photo}", as_shopper(MAIJA),
+             "attachment.not_found"),
+            (f"/shopper/threads/{thread['id']}/attachments/x", as_shopper(MAIJA),
+             "attachment.not_found"),
+            (f"/message-threads/{thread['id']}/attachments/{receipt}", bearer(OTHER_KEY),
+             "thread.not_found"),
+            (f"/service-requests/{dispute['id']}/attachments/{receipt}", bearer(KEY),
+             "attachment.not_found"),
+            (f"/service-requests/{dispute['id']}/attachments/{photo}", bearer(OTHER_KEY),
+             "service_request.not_found")):
+        answer = client.get(f"{API}{path}", headers=headers)
+        assert (answer.status_code, answer.get_json()["code"]) == (404, code), path
+    assert client.get(f"{API}/message-threads/{thread['id']}/attachments/{receipt}"
+                      ).status_code == 401
 
 
 def test_a_callback_is_booked_and_marked_done(

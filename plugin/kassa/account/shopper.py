@@ -44,6 +44,7 @@ from ..i18n import format_day, normalize_locale, pgettext
 from ..i18n import gettext as _
 from ..invoicing.notices import NoticeFacts, notice_pdf
 from ..notify.outbox import deliver_code_now, deliver_now
+from ..pages import attachment_download
 from ..services import conversations, customer_service
 from ..services.credit_plan import agreed_on, withdrawal_of
 from ..services.customer_service import DISPUTE_REASONS, MAX_PLAN_MONTHS, ServiceError
@@ -872,10 +873,7 @@ def attachment(attachment_id: int) -> Any:
     found = request_session().get(Attachment, attachment_id)
     if found is None or found.customer_id not in g.kassa_scope:
         abort(404)
-    data = conversations.read_attachment(get_state(), found)
-    return Response(data, mimetype=found.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{found.filename}"',
-        "X-Content-Type-Options": "nosniff"})
+    return attachment_download(found)
 
 
 # -- callback ----------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ from sqlalchemy.orm import Session
 from ..db.models import Agreement, Customer, Invoice, Order, as_utc
 from ..db.service_models import Attachment, Message, MessageThread, ServiceRequest, Survey
 from ..errors import KassaHTTPError
+from ..pages import attachment_download
 from ..services import conversations, customer_service
 from ..services.customer_service import (
     MAX_TEXT,
@@ -721,6 +722,23 @@ def shopper_thread(thread_id: str) -> tuple[Response, int]:
     return _answer(thread_json(db, _shopper_thread(db, shopper, thread_id)))
 
 
+def _thread_file(db: Session, thread: MessageThread, attachment_id: str) -> Attachment:
+    found_id = _record_id(attachment_id)
+    found = db.get(Attachment, found_id) if found_id is not None else None
+    message = db.get(Message, found.message_id) if found and found.message_id else None
+    if found is None or message is None or message.thread_id != thread.id:
+        raise KassaHTTPError("attachment.not_found", f"no file {attachment_id!r}", status=404)
+    return found
+
+
+@key_required("support:read")
+def shopper_thread_file(thread_id: str, attachment_id: str) -> Response:
+    """A file of one of the shopper's messages (theirs or the team's), as a download."""
+    db = request_session()
+    thread = _shopper_thread(db, current_shopper(), thread_id)
+    return attachment_download(_thread_file(db, thread, attachment_id))
+
+
 @key_required("support:write")
 def shopper_add_message(thread_id: str) -> tuple[Response, int]:
     """The shopper writes in a conversation (reopening it for the team)."""
@@ -902,6 +920,26 @@ def message_thread(thread_id: str) -> tuple[Response, int]:
     """A conversation with its messages and their files' metadata."""
     db = request_session()
     return _answer(thread_json(db, _team_thread(db, thread_id), team=True))
+
+
+@key_required("support:read")
+def message_thread_file(thread_id: str, attachment_id: str) -> Response:
+    """A file of a message in the conversation, as a download."""
+    db = request_session()
+    return attachment_download(_thread_file(db, _team_thread(db, thread_id), attachment_id))
+
+
+@key_required("support:read")
+def service_request_file(request_id: str, attachment_id: str) -> Response:
+    """A file the shopper sent with a request (a dispute's photo or receipt), as a
+    download."""
+    db = request_session()
+    item = _team_request(db, request_id)
+    found_id = _record_id(attachment_id)
+    found = db.get(Attachment, found_id) if found_id is not None else None
+    if found is None or found.request_id != item.id:
+        raise KassaHTTPError("attachment.not_found", f"no file {attachment_id!r}", status=404)
+    return attachment_download(found)
 
 
 @key_required("support:write")

@@ -152,6 +152,7 @@ ERROR_MESSAGES: dict[str, Any] = {
     "shopper.not_found": lazy_gettext(
         "We could not find a shopper with this e-mail address among this shop's customers."),
     "thread.not_found": lazy_gettext("We could not find this conversation."),
+    "attachment.not_found": lazy_gettext("We could not find this file."),
     "service_request.not_found": lazy_gettext("We could not find this request."),
     "service_request.kind": lazy_gettext("Only a callback can be marked as done."),
     "service.invalid": lazy_gettext(

@@ -128,6 +128,7 @@ ERROR_CODES = (
     "hold.plan",
     "shopper.not_found",
     "thread.not_found",
+    "attachment.not_found",
     "service_request.not_found",
     "service_request.kind",
     "service.invalid",
@@ -1085,6 +1086,15 @@ _THREAD_ID = {"name": "thread_id", "in": "path", "required": True,
 _REQUEST_ID = {"name": "request_id", "in": "path", "required": True,
                "description": "The request's `id`.", "schema": _RECORD_ID_SCHEMA}
 _INVOICE_NUMBER = _path_parameter("number", "The invoice number.")
+_ATTACHMENT_ID = {"name": "attachment_id", "in": "path", "required": True,
+                  "description": "The file's `id` (an `Attachment`'s).",
+                  "schema": _RECORD_ID_SCHEMA}
+#: A stored file as sent: one of the accepted types, always as an attachment to save.
+_FILE_DOWNLOAD = {
+    "description": "The file, with `Content-Disposition: attachment` and its name.",
+    "content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("application/pdf", "image/jpeg", "image/png", "text/plain")},
+}
 #: KASSA_UPLOAD_MAX_BYTES of the defaults; the served document carries the app's own.
 DEFAULT_UPLOAD_MAX_BYTES = 5_000_000
 _BASE64 = {"type": "string", "contentEncoding": "base64",
@@ -1635,6 +1645,19 @@ _PATHS.update({
             },
         }
     },
+    "/shopper/threads/{thread_id}/attachments/{attachment_id}": {
+        "get": {
+            "operationId": "getShopperThreadFile",
+            "summary": "A file of a message in one of the shopper's conversations",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID, _ATTACHMENT_ID, _SHOPPER],
+            "responses": {
+                "200": _FILE_DOWNLOAD,
+                **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `thread.not_found`, "
+                                                  "`attachment.not_found`")),
+            },
+        }
+    },
     "/shopper/threads/{thread_id}/messages": {
         "post": {
             "operationId": "addShopperMessage",
@@ -1733,6 +1756,19 @@ _PATHS.update({
             },
         }
     },
+    "/service-requests/{request_id}/attachments/{attachment_id}": {
+        "get": {
+            "operationId": "getServiceRequestFile",
+            "summary": "A file the shopper sent with a request (a dispute's photo)",
+            "security": _SUPPORT_KEY,
+            "parameters": [_REQUEST_ID, _ATTACHMENT_ID],
+            "responses": {
+                "200": _FILE_DOWNLOAD,
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR,
+                          (404, "`service_request.not_found`, `attachment.not_found`")),
+            },
+        }
+    },
     "/service-requests/{request_id}/decision": {
         "post": {
             "operationId": "decideServiceRequest",
@@ -1795,6 +1831,19 @@ _PATHS.update({
             "responses": {
                 "200": _json(_ref("Thread"), "The conversation, with the customer."),
                 **_errors(_AUTH_ERROR, _SCOPE_ERROR, (404, "`thread.not_found`")),
+            },
+        }
+    },
+    "/message-threads/{thread_id}/attachments/{attachment_id}": {
+        "get": {
+            "operationId": "getMessageThreadFile",
+            "summary": "A file of a message in a conversation",
+            "security": _SUPPORT_KEY,
+            "parameters": [_THREAD_ID, _ATTACHMENT_ID],
+            "responses": {
+                "200": _FILE_DOWNLOAD,
+                **_errors(_AUTH_ERROR, _SCOPE_ERROR,
+                          (404, "`thread.not_found`, `attachment.not_found`")),
             },
         }
     },

@@ -103,6 +103,8 @@ api.add_url_rule("/shopper/threads", view_func=customer_service.shopper_start_th
                  methods=["POST"])
 api.add_url_rule("/shopper/threads/<thread_id>", view_func=customer_service.shopper_thread,
                  methods=["GET"])
+api.add_url_rule("/shopper/threads/<thread_id>/attachments/<attachment_id>",
+                 view_func=customer_service.shopper_thread_file, methods=["GET"])
 api.add_url_rule("/shopper/threads/<thread_id>/messages",
                  view_func=customer_service.shopper_add_message, methods=["POST"])
 api.add_url_rule("/shopper/callback-slots", view_func=customer_service.shopper_callback_slots,
@@ -117,12 +119,16 @@ api.add_url_rule("/service-requests", view_func=customer_service.service_request
                  methods=["GET"])
 api.add_url_rule("/service-requests/<request_id>/decision",
                  view_func=customer_service.decide_service_request, methods=["POST"])
+api.add_url_rule("/service-requests/<request_id>/attachments/<attachment_id>",
+                 view_func=customer_service.service_request_file, methods=["GET"])
 api.add_url_rule("/callbacks/<request_id>/done", view_func=customer_service.callback_done,
                  methods=["POST"])
 api.add_url_rule("/message-threads", view_func=customer_service.message_threads,
                  methods=["GET"])
 api.add_url_rule("/message-threads/<thread_id>", view_func=customer_service.message_thread,
                  methods=["GET"])
+api.add_url_rule("/message-threads/<thread_id>/attachments/<attachment_id>",
+                 view_func=customer_service.message_thread_file, methods=["GET"])
 api.add_url_rule("/message-threads/<thread_id>/replies",
                  view_func=customer_service.reply_to_thread, methods=["POST"])
 api.add_url_rule("/message-threads/<thread_id>/resolve",

@@ -11,7 +11,7 @@ import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ..account.call_script import script_segments
@@ -22,6 +22,7 @@ from ..db.models import Customer, Invoice, StaffUser, SupportTask
 from ..db.service_models import Attachment, MessageThread, ServiceRequest
 from ..i18n import format_day, format_money, normalize_locale
 from ..i18n import gettext as _
+from ..pages import attachment_download
 from ..services import console as service
 from ..services import conversations, payments
 from ..services.customer_service import (
@@ -402,11 +403,7 @@ def call_script(task_id: int) -> Any:
 def attachment(task_id: int, attachment_id: int) -> Any:
     """A file of the task's customer (a dispute's photo, a message's attachment), as a
     download: never shown inline, whatever it claims to be."""
-    found = _scoped(task_id, Attachment, attachment_id)
-    data = conversations.read_attachment(get_state(), found)
-    return Response(data, mimetype=found.content_type, headers={
-        "Content-Disposition": f'attachment; filename="{found.filename}"',
-        "Cache-Control": "private, no-store"})
+    return attachment_download(_scoped(task_id, Attachment, attachment_id))
 
 
 def _request_files(db: Any, request_ids: list[int]) -> dict[int, list[Attachment]]:
