@@ -468,3 +468,42 @@ def test_files_both_ways(console_app: Flask, records: Records) -> None:
         message = session.scalars(select(Message).where(Message.author == "staff")).one()
         assert [(a.filename, a.content_type) for a in message.attachments] == [
             ("label.png", "image/png")]
+
+
+def test_a_customer_writing_again_restarts_the_clock_and_keeps_the_first_verdict(
+        console_app: Flask, records: Records) -> None:
+    """Maija writes on Wednesday at 10 (Helsinki), Aino answers at 11: in time. Maija writes
+    again on Friday at 15, after the day's cut-off: the conversation is back in the queue, due
+    at Monday's close, not two days overdue; the first answer's verdict stays."""
+    from kassa.db import Customer
+    from kassa.services import conversations, tasks
+
+    state = get_state(console_app)
+    wednesday = datetime(2026, 11, 11, 8, 0, tzinfo=UTC)  # 10:00 in Helsinki
+    with state.db.session() as db:
+        customer = db.get_one(Customer, records.customer_id)
+        thread = conversations.start_thread(
+            db, state, customer, subject="Toimitus", body="Missä pakettini on?", invoice=None,
+            uploads=[], submit_key="w1", now=wednesday)
+        conversations.add_message(db, state, thread, author="staff", author_name="Aino",
+                                  body="Se on matkalla.", uploads=[], submit_key="w2",
+                                  now=wednesday + timedelta(hours=1))
+        task_id = thread.support_task_id
+        assert task_id is not None
+    friday = datetime(2026, 11, 13, 13, 0, tzinfo=UTC)  # 15:00 in Helsinki
+    monday_close = datetime(2026, 11, 16, 14, 0, tzinfo=UTC)  # 16:00 in Helsinki
+    with state.db.session() as db:
+        thread = db.get_one(MessageThread, thread.id)
+        conversations.add_message(db, state, thread, author="shopper", body="Ei ole tullut.",
+                                  uploads=[], submit_key="w3", now=friday)
+        task = db.get_one(SupportTask, task_id)
+        assert (task.status, task.sla_met) == ("open", True)
+        assert tasks.sla_due(state, task, "FI") == monday_close
+        # Another message before the answer leaves the clock where it was.
+        conversations.add_message(db, state, thread, author="shopper", body="Onko tietoa?",
+                                  uploads=[], submit_key="w4", now=friday + timedelta(days=3))
+        assert tasks.sla_due(state, task, "FI") == monday_close
+        tasks.finish(db, state, task, monday_close + timedelta(hours=1))
+        assert task.sla_met is True
+    client, _token = agent(console_app)
+    assert f"#{task_id}<" not in client.get(CONSOLE + "/").get_data(as_text=True)

@@ -519,10 +519,14 @@ class SupportTask(Base):
     waiting_since: Mapped[datetime | None] = mapped_column()
     #: Business seconds the clock was paused while waiting on the customer, added to the due.
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: Where the clock runs from when the customer wrote again after the team's answer
+    #: (None: from ``created_at``).
+    clock_from: Mapped[datetime | None] = mapped_column()
     #: The team's first answer (a reply, a logged call, a decision, or the close).
     first_response_at: Mapped[datetime | None] = mapped_column()
-    #: Kept when the task closes (:func:`kassa.services.tasks.finish`): whether the first
-    #: answer came within the service level, the channel it was handled by, and who closed it.
+    #: Kept when the task closes (:func:`kassa.services.tasks.finish`), or for the first
+    #: answer when the customer writes again: whether the first answer came within the
+    #: service level; at the close also the channel it was handled by and who closed it.
     sla_met: Mapped[bool | None] = mapped_column()
     channel: Mapped[str | None] = mapped_column(String(20))
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("kassa_staff_users.id"))

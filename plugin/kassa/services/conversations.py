@@ -205,10 +205,11 @@ def add_message(db: Session, state: KassaState, thread: MessageThread, *, author
                       author=author)
     task = db.get(SupportTask, thread.support_task_id) if thread.support_task_id else None
     if author == "shopper":
+        # Writing again before the team answered leaves the clock as it runs.
+        answered = thread.status != "open"
         thread.status, thread.resolved_at = "open", None
-        if task is not None:
-            task.status, task.closed_at = "open", None
-            task.due_at = now + TASK_DUE
+        if task is not None and answered:
+            tasks.restart_clock(db, state, task, now)
     else:
         thread.status = "answered"
         tasks.mark_answered(task, now)

@@ -4,6 +4,8 @@ Every task is due at an instant counted in the country's opening hours
 (:mod:`kassa.services.sla`): by kind, a number of business hours from its creation, or the
 close of the same business day for a message; a kind not listed keeps the due instant it was
 created with (the reminder run's friendly contact). Time spent waiting on the customer is added.
+When the customer writes again after the team's answer, the clock runs from that message
+(:func:`restart_clock`).
 
 When a task closes, wherever that happens (the console, a decision through the API, a
 conversation resolved), :func:`finish` keeps what the console's figures count: when the team
@@ -50,7 +52,7 @@ def task_channel(task: SupportTask) -> str:
 def sla_due(state: KassaState, task: SupportTask, country: str) -> datetime:
     """The task's due instant in UTC, with the time spent waiting on the customer added."""
     hours = state.config.support_hours.get(country)
-    created = as_utc(task.created_at)
+    created = as_utc(task.clock_from or task.created_at)
     if hours is None:
         return as_utc(task.due_at)
     if task.kind in SAME_DAY_KINDS:
@@ -69,15 +71,29 @@ def mark_answered(task: SupportTask | None, now: datetime) -> None:
         task.first_response_at = now
 
 
+def restart_clock(db: Session, state: KassaState, task: SupportTask, now: datetime) -> None:
+    """The customer wrote again after the team's answer: ``task`` is back in the queue with
+    its clock running from ``now``. Whether the first answer came in time is decided first,
+    on the clock it had, and kept."""
+    country = db.get_one(Customer, task.customer_id).country
+    if task.first_response_at is not None and task.sla_met is None:
+        task.sla_met = as_utc(task.first_response_at) <= sla_due(state, task, country)
+    task.status, task.closed_at = "open", None
+    task.clock_from, task.paused_seconds, task.waiting_since = now, 0, None
+    task.due_at = sla_due(state, task, country)
+
+
 def finish(db: Session, state: KassaState, task: SupportTask, now: datetime,
            closed_by: StaffUser | None = None) -> None:
     """Close ``task`` and keep its figures. Closing answers a task nobody answered before;
-    the service level is met when that first answer came by the due instant."""
+    the service level is met when that first answer came by the due instant (decided once:
+    a task the customer reopened keeps the verdict on its first answer)."""
     task.status, task.closed_at = "done", now
     mark_answered(task, now)
-    country = db.get_one(Customer, task.customer_id).country
-    assert task.first_response_at is not None
-    task.sla_met = as_utc(task.first_response_at) <= sla_due(state, task, country)
+    if task.sla_met is None:
+        country = db.get_one(Customer, task.customer_id).country
+        assert task.first_response_at is not None
+        task.sla_met = as_utc(task.first_response_at) <= sla_due(state, task, country)
     task.channel = task_channel(task)
     task.closed_by_id = closed_by.id if closed_by is not None else task.assignee_id
 
