@@ -3,6 +3,8 @@ its audit entry; two agents on one task leave one result."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -503,7 +505,18 @@ def test_a_customer_writing_again_restarts_the_clock_and_keeps_the_first_verdict
         conversations.add_message(db, state, thread, author="shopper", body="Onko tietoa?",
                                   uploads=[], submit_key="w4", now=friday + timedelta(days=3))
         assert tasks.sla_due(state, task, "FI") == monday_close
-        tasks.finish(db, state, task, monday_close + timedelta(hours=1))
-        assert task.sla_met is True
+        # Aino answers on Monday at 17, an hour past the clock: a later answer, late.
+        conversations.add_message(db, state, thread, author="staff", author_name="Aino",
+                                  body="Selvitämme asian.", uploads=[], submit_key="w5",
+                                  now=monday_close + timedelta(hours=1))
+        assert (task.replies, task.replies_met, task.reply_seconds) == (
+            1, 0, int((monday_close + timedelta(hours=1) - friday).total_seconds()))
+        tasks.finish(db, state, task, monday_close + timedelta(hours=2))
+        assert (task.sla_met, task.replies) == (True, 1)
     client, _token = agent(console_app)
     assert f"#{task_id}<" not in client.get(CONSOLE + "/").get_data(as_text=True)
+    boss, _token = agent(console_app, "supervisor")
+    rows = list(csv.DictReader(io.StringIO(boss.get(
+        CONSOLE + "/dashboard.csv?view=service&weeks=104").get_data(as_text=True))))
+    everyone = next(r for r in rows if r["group"] == "all")
+    assert (everyone["replies"], everyone["replies_met_share"]) == ("1", "0.0")

@@ -100,3 +100,7 @@ class FigureDay(Base):
     wait_within_28800: Mapped[int] = mapped_column(BigInteger, default=0)
     wait_within_86400: Mapped[int] = mapped_column(BigInteger, default=0)
     wait_within_259200: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: Answers to later messages: how many, how many in time, their waits added up.
+    replies: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    replies_met: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    reply_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

@@ -522,6 +522,13 @@ class SupportTask(Base):
     #: Where the clock runs from when the customer wrote again after the team's answer
     #: (None: from ``created_at``).
     clock_from: Mapped[datetime | None] = mapped_column()
+    #: The team's latest answer.
+    replied_at: Mapped[datetime | None] = mapped_column()
+    #: Answers to the customer's later messages (each message's next-response clock): how
+    #: many, how many came within the service level, and their waits added up (seconds).
+    replies: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replies_met: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reply_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: The team's first answer (a reply, a logged call, a decision, or the close).
     first_response_at: Mapped[datetime | None] = mapped_column()
     #: Kept when the task closes (:func:`kassa.services.tasks.finish`), or for the first

@@ -251,8 +251,6 @@ def reply(db: Session, state: KassaState, staff: StaffUser, thread: MessageThrea
     message = conversations.add_message(db, state, thread, author="staff", body=body,
                                         uploads=uploads, submit_key=submit_key, now=now,
                                         author_name=first_name(staff))
-    if thread.support_task_id:
-        mark_answered(db.get(SupportTask, thread.support_task_id), now)
     audit(db, staff, "thread.reply", target=("thread", thread.id), before=before,
           after={"status": thread.status, "message_id": message.id}, now=now)
 

@@ -130,7 +130,8 @@ SURVEY_MEASURES = ("sent", "answered", "resolved_n", "resolved_yes", "recommend_
 #: percentile: a minute, 5 and 15 minutes, an hour, 4 and 8 hours, a day, three days.
 WAIT_BOUNDS = (60, 300, 900, 3600, 14400, 28800, 86400, 259200)
 TASK_MEASURES = ("closed", "met", "wait_seconds", "waited",
-                 *(f"wait_within_{bound}" for bound in WAIT_BOUNDS))
+                 *(f"wait_within_{bound}" for bound in WAIT_BOUNDS),
+                 "replies", "replies_met", "reply_seconds")
 #: A percentile beyond the last bound.
 WAIT_BEYOND = -1
 #: Days after which a day's figures can no longer change: a survey can be answered until its
@@ -165,7 +166,10 @@ def _live_cells(db: Session, source: str, first: date, end: date) -> list[_Cell]
         query = _window(select(*keys, func.count(SupportTask.id),
                                _count_if(SupportTask.sla_met.is_(True)),
                                func.coalesce(func.sum(wait), 0), func.count(wait),
-                               *(_count_if(wait <= bound) for bound in WAIT_BOUNDS))
+                               *(_count_if(wait <= bound) for bound in WAIT_BOUNDS),
+                               func.coalesce(func.sum(SupportTask.replies), 0),
+                               func.coalesce(func.sum(SupportTask.replies_met), 0),
+                               func.coalesce(func.sum(SupportTask.reply_seconds), 0))
                         .select_from(SupportTask)
                         .join(Customer, SupportTask.customer_id == Customer.id)
                         .outerjoin(StaffUser, SupportTask.closed_by_id == StaffUser.id)
@@ -299,6 +303,11 @@ class ServiceLevel:
     #: answered contacts).
     median_within: int | None = None
     p90_within: int | None = None
+    #: Answers to the customers' later messages: how many, the share within the service
+    #: level, and the mean wait for them (seconds).
+    replies: int = 0
+    replies_met_share: Decimal | None = None
+    reply_seconds: int | None = None
 
     def met_target(self) -> bool | None:
         return None if self.met_share is None else self.met_share >= SERVICE_LEVEL_TARGET
@@ -314,6 +323,10 @@ def _within(counts: list[int], total: int, percent: int) -> int | None:
     return WAIT_BEYOND
 
 
+def _mean(total: int, count: int) -> int | None:
+    return int((Decimal(total) / count).quantize(Decimal(1), ROUND_HALF_UP)) if count else None
+
+
 def service_levels(db: Session, start: datetime | None = None,
                    today: date | None = None) -> dict[str, list[ServiceLevel]]:
     """Tasks closed from ``start``'s day (UTC) to ``today`` by ``all``, ``day``, ``channel``,
@@ -327,11 +340,14 @@ def service_levels(db: Session, start: datetime | None = None,
                            "team": lambda c: teams.get(c.agent, "")})
 
     def level(key: str, values: list[int]) -> ServiceLevel:
-        closed, met, wait_seconds, waited, *within = values
-        mean = int((Decimal(wait_seconds) / waited).quantize(Decimal(1), ROUND_HALF_UP)) \
-            if waited else None
-        return ServiceLevel(key, closed, met, _percent(met, closed, minimum=1), mean,
-                            _within(within, waited, 50), _within(within, waited, 90))
+        closed, met, wait_seconds, waited = values[:4]
+        within = values[4:4 + len(WAIT_BOUNDS)]
+        replies, replies_met, reply_seconds = values[4 + len(WAIT_BOUNDS):]
+        return ServiceLevel(key, closed, met, _percent(met, closed, minimum=1),
+                            _mean(wait_seconds, waited), _within(within, waited, 50),
+                            _within(within, waited, 90), replies,
+                            _percent(replies_met, replies, minimum=1),
+                            _mean(reply_seconds, replies))
 
     out = {"all": [level("all", folded["all"].get("all", [0] * len(TASK_MEASURES)))]}
     for name in ("day", "channel", "country", "agent", "team"):
@@ -495,16 +511,17 @@ def csv_rows(figures: dict[str, list[SurveyFigures]]) -> list[list[str]]:
 
 
 SERVICE_CSV_COLUMNS = ("group", "key", "closed", "met", "met_share", "answer_seconds",
-                       "median_within_seconds", "p90_within_seconds")
+                       "median_within_seconds", "p90_within_seconds", "replies",
+                       "replies_met_share", "reply_seconds")
 
 
 def service_level_csv_rows(levels: dict[str, list[ServiceLevel]]) -> list[list[str]]:
     rows = [list(SERVICE_CSV_COLUMNS)]
     for group, items in levels.items():
         for item in items:
-            rows.append([group, item.key, str(item.closed), str(item.met),
-                         "" if item.met_share is None else str(item.met_share),
-                         "" if item.answer_seconds is None else str(item.answer_seconds),
-                         "" if item.median_within is None else str(item.median_within),
-                         "" if item.p90_within is None else str(item.p90_within)])
+            values = (item.closed, item.met, item.met_share, item.answer_seconds,
+                      item.median_within, item.p90_within, item.replies,
+                      item.replies_met_share, item.reply_seconds)
+            rows.append([group, item.key,
+                         *("" if value is None else str(value) for value in values)])
     return rows

@@ -212,7 +212,7 @@ def add_message(db: Session, state: KassaState, thread: MessageThread, *, author
             tasks.restart_clock(db, state, task, now)
     else:
         thread.status = "answered"
-        tasks.mark_answered(task, now)
+        tasks.record_reply(db, state, task, now)
         customer = db.get_one(Customer, thread.customer_id)
         notify_shopper(db, customer, "message_reply", {"thread_id": thread.id}, now)
     return message

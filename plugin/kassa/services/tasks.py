@@ -71,6 +71,24 @@ def mark_answered(task: SupportTask | None, now: datetime) -> None:
         task.first_response_at = now
 
 
+def record_reply(db: Session, state: KassaState, task: SupportTask | None,
+                 now: datetime) -> None:
+    """The team answered on ``task``: its first answer, or the answer that stops the clock a
+    later customer message started (counted for the figures: the wait and whether it was
+    within the service level)."""
+    if task is None:
+        return
+    mark_answered(task, now)
+    started = as_utc(task.clock_from) if task.clock_from is not None else None
+    if started is not None and (task.replied_at is None or as_utc(task.replied_at) < started):
+        country = db.get_one(Customer, task.customer_id).country
+        task.replies = (task.replies or 0) + 1
+        task.replies_met = (task.replies_met or 0) + int(now <= sla_due(state, task, country))
+        task.reply_seconds = (task.reply_seconds or 0) + max(
+            int((now - started).total_seconds()), 0)
+    task.replied_at = now
+
+
 def restart_clock(db: Session, state: KassaState, task: SupportTask, now: datetime) -> None:
     """The customer wrote again after the team's answer: ``task`` is back in the queue with
     its clock running from ``now``. Whether the first answer came in time is decided first,
@@ -88,8 +106,8 @@ def finish(db: Session, state: KassaState, task: SupportTask, now: datetime,
     """Close ``task`` and keep its figures. Closing answers a task nobody answered before;
     the service level is met when that first answer came by the due instant (decided once:
     a task the customer reopened keeps the verdict on its first answer)."""
+    record_reply(db, state, task, now)
     task.status, task.closed_at = "done", now
-    mark_answered(task, now)
     if task.sla_met is None:
         country = db.get_one(Customer, task.customer_id).country
         assert task.first_response_at is not None
