@@ -81,7 +81,9 @@ def transaction() -> Iterator[Session]:
     """The request session inside a transaction: commit at the end, roll back on error.
 
     Safe to nest: an inner ``transaction()`` joins the outer one, which alone commits or
-    rolls back, so no inner block can end a transaction it did not open.
+    rolls back, so no inner block can end a transaction it did not open. An error whose
+    ``keep_changes`` is true (a wrong one-time code, whose spent try must count) is raised
+    after a commit instead.
     """
     session = request_session()
     depth = g.get("_kassa_transaction_depth", 0)
@@ -90,9 +92,12 @@ def transaction() -> Iterator[Session]:
         yield session
         if depth == 0:
             session.commit()
-    except BaseException:
+    except BaseException as exc:
         if depth == 0:
-            session.rollback()
+            if getattr(exc, "keep_changes", False):
+                session.commit()
+            else:
+                session.rollback()
         raise
     finally:
         g._kassa_transaction_depth = depth

@@ -22,6 +22,7 @@ from kassa.db import (
     MessageThread,
     OutboxMessage,
     ServiceRequest,
+    ShopperCode,
     SupportTask,
     Survey,
 )
@@ -79,6 +80,22 @@ def test_the_link_opens_every_invoice_of_the_shopper_and_no_one_elses(
         assert f'data-invoice="{number_of(app, shop[name])}"' in html
     assert number_of(app, shop["b1"]) not in html
     assert "kassa-balance" in html and "479,90" in html  # 129,90 + 300,00 + 50,00
+
+
+def test_an_address_typed_at_a_checkout_opens_nothing_else(
+        app: Flask, client: FlaskClient, shop: dict[str, int]) -> None:
+    """Someone checks out with Maija's e-mail address and their own phone: the link in their
+    SMS opens their own purchase only. Maija's e-mailed link opens both records."""
+    other = make_invoice(app, country="NO", sequence=3001, issued=TODAY, channel="sms")
+    sign_in_by_link(client, other)
+    html = client.get("/kassa/account/").get_data(as_text=True)
+    assert f'data-invoice="{number_of(app, other)}"' in html
+    assert number_of(app, shop["a1"]) not in html
+    assert client.get(f"/kassa/account/invoices/{number_of(app, shop['a1'])}").status_code == 404
+    maija = app.test_client()
+    sign_in_by_link(maija, shop["a1"])
+    both = maija.get("/kassa/account/").get_data(as_text=True)
+    assert number_of(app, other) in both and number_of(app, shop["a1"]) in both
 
 
 def test_without_a_session_every_page_asks_to_sign_in(client: FlaskClient,
@@ -288,6 +305,30 @@ def test_sign_in_with_number_and_postcode_then_a_code(
                                                               "code": code})
     assert signed.status_code == 302
     assert client.get("/kassa/account/").status_code == 200
+
+
+def test_five_wrong_codes_use_the_code_up(app: Flask, client: FlaskClient,
+                                         shop: dict[str, int]) -> None:
+    """Each wrong try counts, even though the page refuses it: after five the right code no
+    longer opens the pages."""
+    page = client.get("/kassa/account/sign-in").get_data(as_text=True)
+    client.post("/kassa/account/sign-in", data={
+        "csrf_token": token(page), "number": number_of(app, shop["a1"]), "proof": "00100"})
+    with get_state(app).db.session() as db:
+        code = db.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "shopper_code")).one().payload["code"]
+    wrong = "000000" if code != "000000" else "111111"
+    form = client.get("/kassa/account/sign-in/code").get_data(as_text=True)
+    for left in range(4, -1, -1):
+        answer = client.post("/kassa/account/sign-in/code",
+                             data={"csrf_token": token(form), "code": wrong})
+        assert answer.status_code == 200 and 'role="alert"' in answer.get_data(as_text=True)
+        with get_state(app).db.session() as db:
+            assert db.scalars(select(ShopperCode)).one().attempts == 5 - left
+    late = client.post("/kassa/account/sign-in/code",
+                       data={"csrf_token": token(form), "code": code})
+    assert late.status_code == 200
+    assert client.get("/kassa/account/").status_code == 302
 
 
 def test_a_callback_is_booked_inside_opening_hours(app: Flask, client: FlaskClient,

@@ -70,10 +70,13 @@ def _now() -> tuple[datetime, date]:
 # -- session -----------------------------------------------------------------------------------
 
 
-def _start_session(customer_id: int) -> None:
+def _start_session(customer_id: int, *, email_shown: bool) -> None:
+    """Sign the shopper in as ``customer_id``. Only when the way in went through the
+    customer's e-mail address (a link or code sent there) do their other records with that
+    address open too: an address typed at a checkout proves nothing by itself."""
     session.pop(_PENDING_KEY, None)
     session.pop(_IDENTIFY_KEY, None)
-    session[SESSION_KEY] = {"c": customer_id, "t": int(time.time())}
+    session[SESSION_KEY] = {"c": customer_id, "e": email_shown, "t": int(time.time())}
 
 
 def current_scope() -> list[int] | None:
@@ -89,6 +92,9 @@ def current_scope() -> list[int] | None:
         return None
     data["t"] = int(time.time())
     session[SESSION_KEY] = data
+    if not data.get("e"):
+        found = request_session().get(Customer, data["c"])
+        return [found.id] if found is not None else None
     scope = customer_service.customer_scope(request_session(), data["c"])
     return scope or None
 
@@ -185,10 +191,10 @@ def _form_key() -> str:
 
 def open_pages(token: str) -> Any:
     """The link in a message: opens the shopper's pages."""
-    customer_id = read_pages_token(token)
-    if customer_id is None or request_session().get(Customer, customer_id) is None:
+    opened = read_pages_token(token)
+    if opened is None or request_session().get(Customer, opened[0]) is None:
         return redirect(url_for("kassa_account.sign_in", expired=1))
-    _start_session(customer_id)
+    _start_session(opened[0], email_shown=opened[1])
     return redirect(url_for("kassa_account.overview", lang=request.args.get("lang")))
 
 
@@ -202,7 +208,8 @@ def open_from_invoice(token: str) -> Any:
 
     if invoice_for_link(token) is None:
         return redirect(url_for("kassa_account.sign_in", expired=1))
-    _start_session(invoice.customer_id)
+    # The invoice's link reached the shopper by the invoice's channel.
+    _start_session(invoice.customer_id, email_shown=invoice.channel == "email")
     return redirect(url_for("kassa_account.overview", lang=request.args.get("lang")))
 
 
@@ -261,7 +268,7 @@ def enter_code() -> Any:
             error = error_text(exc)
         else:
             target = pending.get("next")
-            _start_session(customer_id)
+            _start_session(customer_id, email_shown=pending.get("by") == "email")
             return redirect(_safe_next(target))
     return render_template("kassa/account/enter_code.html", form=form, error=error,
                            pending=pending)

@@ -44,7 +44,8 @@ def _texts(db: Session, state: KassaState, message: OutboxMessage) -> tuple[str,
     customer = db.get(Customer, payload.get("customer_id"))
     if customer is None:
         raise PermanentDeliveryError("the customer does not exist")
-    pages = f"{_base(state)}/open/{pages_token(customer.id)}?lang={locale}"
+    token = pages_token(customer.id, by_email=message.channel == "email")
+    pages = f"{_base(state)}/open/{token}?lang={locale}"
     if message.kind == "message_reply":
         return (_("%(shop)s replied to your message", shop=shop),
                 _("Hello, our customer service has replied to your message. You can read it "

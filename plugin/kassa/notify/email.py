@@ -40,8 +40,10 @@ def invoice_page_url(invoice: Invoice, config: KassaConfig, base_url: str) -> st
 
 def pages_url(customer_id: int, config: KassaConfig, base_url: str) -> str:
     """The shopper's own pages (every invoice, more time, a plan, messages), opened by a
-    signed link valid for :data:`~kassa.services.links.PAGES_LINK_DAYS` days."""
-    return f"{base_url.rstrip('/')}{config.url_prefix}/account/open/{pages_token(customer_id)}"
+    signed link valid for :data:`~kassa.services.links.PAGES_LINK_DAYS` days; it travels by
+    e-mail."""
+    token = pages_token(customer_id, by_email=True)
+    return f"{base_url.rstrip('/')}{config.url_prefix}/account/open/{token}"
 
 
 @dataclass(frozen=True)

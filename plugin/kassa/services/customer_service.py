@@ -64,6 +64,8 @@ class ServiceError(KassaError, ValueError):
     """An action that cannot be done; ``code`` names why (the pages translate it)."""
 
     code = "service.invalid"
+    #: True when what was written before the error must stay (a spent try of a code).
+    keep_changes = False
 
 
 def _app() -> Any:
@@ -168,8 +170,10 @@ def check_code(db: Session, state: KassaState, code_id: int, typed: str,
     if not (typed.isascii() and typed.isdigit() and len(typed) == 6) or not hmac.compare_digest(
             code.digest, _code_digest(state, code, typed)):
         code.attempts += 1
-        raise ServiceError("the code is not right", code="service.code_wrong",
-                           left=CODE_ATTEMPTS - code.attempts)
+        error = ServiceError("the code is not right", code="service.code_wrong",
+                             left=CODE_ATTEMPTS - code.attempts)
+        error.keep_changes = True  # the spent try counts: transaction() commits it
+        raise error
     code.used_at = now
     return code
 

@@ -113,17 +113,24 @@ _PAGES_SALT = "kassa-customer-pages"
 PAGES_LINK_DAYS = 30
 
 
-def pages_token(customer_id: int) -> str:
-    """A signed, timed token that opens the pages of customer ``customer_id``."""
-    return URLSafeTimedSerializer(current_app.secret_key or "", salt=_PAGES_SALT).dumps(
-        int(customer_id))
+def pages_token(customer_id: int, *, by_email: bool = False) -> str:
+    """A signed, timed token that opens the pages of customer ``customer_id``; ``by_email``
+    when it travels to the customer's e-mail address, which then counts as shown to be
+    theirs (their records with that address open too)."""
+    value: int | list[int] = [int(customer_id), 1] if by_email else int(customer_id)
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=_PAGES_SALT).dumps(value)
 
 
-def read_pages_token(token: str, max_age_days: int = PAGES_LINK_DAYS) -> int | None:
-    """The customer id of a pages token still valid, else None."""
+def read_pages_token(token: str,
+                     max_age_days: int = PAGES_LINK_DAYS) -> tuple[int, bool] | None:
+    """``(customer id, sent by e-mail)`` of a pages token still valid, else None."""
     try:
         value = URLSafeTimedSerializer(current_app.secret_key or "", salt=_PAGES_SALT).loads(
             token, max_age=max_age_days * 86400)
     except BadSignature:
         return None
-    return value if _is_int(value) else None
+    if _is_int(value):
+        return int(value), False
+    if isinstance(value, list) and len(value) == 2 and _is_int(value[0]) and value[1] == 1:
+        return int(value[0]), True
+    return None
