@@ -231,3 +231,26 @@ def test_figures_by_team_follow_the_team_each_agent_is_in(console_app: Flask,
         ("Helsinki", "1", "1")]
     page = client.get("/kassa/console/dashboard").get_data(as_text=True)
     assert page.count("By team") == 2 and "Tukholma" in page
+
+
+def test_the_dashboard_page_keeps_the_settled_days_it_computed(console_app: Flask,
+                                                               records: Records) -> None:
+    """The figures of settled days are written by the first dashboard a supervisor opens,
+    and are still there for the next view (not only inside that request)."""
+    from sqlalchemy import func, select
+
+    from kassa.db import FigureDay
+
+    long_ago = datetime.now(UTC) - timedelta(days=30)
+    with get_state(console_app).db.session() as session:
+        session.add(Survey(customer_id=records.customer_id, contact_kind="task", contact_id=1,
+                           country="FI", locale="fi", channel="phone", agent="Aino",
+                           sent_at=long_ago, answered_at=long_ago, resolved=True,
+                           recommend=10, advisor=10, overall=10))
+    client = console_app.test_client()
+    sign_in(client, "supervisor")
+    first = client.get("/kassa/console/dashboard.csv").get_data(as_text=True)
+    with get_state(console_app).db.session() as session:
+        assert session.scalar(select(func.sum(FigureDay.sent))) == 1
+    assert client.get("/kassa/console/dashboard.csv").get_data(as_text=True) == first
+    assert client.get("/kassa/console/dashboard").status_code == 200

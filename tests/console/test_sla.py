@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 
 from kassa.service_settings import parse_support_hours
 from kassa.services.sla import add_business_time, business_seconds_between, same_business_day_due
@@ -88,3 +90,18 @@ def test_the_merchants_own_closed_days_stop_the_clock_too() -> None:
 def test_a_closed_day_that_is_not_a_date_is_refused(closed: object) -> None:
     with pytest.raises(ValueError, match="closed day"):
         parse_support_hours({"FI": {**WEEK_08_16, "closed": [closed]}})
+
+
+def test_waiting_on_the_customer_moves_a_friendly_contacts_due_instant_too(
+        make_app: Callable[..., Flask]) -> None:
+    """A friendly contact keeps the due instant the reminder run gave it; the business time
+    spent waiting on the customer is added to it, as for every other kind."""
+    from kassa import get_state
+    from kassa.db import SupportTask
+    from kassa.services.tasks import sla_due
+
+    state = get_state(make_app(None, upgrade=False))
+    due = local("FI", 2026, 4, 1, 15, 0)  # Wed 15:00 in Helsinki; open 9-16 by default
+    task = SupportTask(kind="overdue_contact", due_at=due.astimezone(UTC),
+                       created_at=due.astimezone(UTC), paused_seconds=2 * H)
+    assert sla_due(state, task, "FI") == local("FI", 2026, 4, 2, 10, 0)  # 1 h Wed + 1 h Thu

@@ -78,6 +78,14 @@ def test_snooze_and_waiting_on_the_customer(console_app: Flask, records: Records
     client.post(f"{CONSOLE}/tasks/{task}/snooze", data={"csrf_token": token, "until": tomorrow})
     assert f"#{task}<" not in client.get(CONSOLE + "/").get_data(as_text=True)
     assert f"#{task}<" in client.get(CONSOLE + "/?all=1").get_data(as_text=True)
+    # Before the first answer the clock cannot be paused.
+    early = client.post(f"{CONSOLE}/tasks/{records.thread_task}/wait",
+                        data={"csrf_token": token})
+    assert "Please answer the customer first" in client.get(
+        early.headers["Location"]).get_data(as_text=True)
+    assert "Waiting on customer" not in client.get(CONSOLE + "/").get_data(as_text=True)
+    client.post(f"{CONSOLE}/tasks/{records.thread_task}/threads/{records.thread_id}/reply",
+                data={"csrf_token": token, "body": "Could you send the tracking number?"})
     client.post(f"{CONSOLE}/tasks/{records.thread_task}/wait", data={"csrf_token": token})
     assert "Waiting on customer" in client.get(CONSOLE + "/").get_data(as_text=True)
     client.post(f"{CONSOLE}/tasks/{records.thread_task}/resume", data={"csrf_token": token})
@@ -157,6 +165,66 @@ def test_two_agents_decide_and_close_once(console_app: Flask, records: Records) 
     assert "already closed" in second.get(again.headers["Location"]).get_data(as_text=True)
     assert count(console_app, select(func.count()).select_from(AuditEntry).where(
         AuditEntry.action == "task.close")) == 1
+
+
+def test_a_decision_read_before_another_agents_is_not_taken_twice(
+        console_app: Flask, records: Records) -> None:
+    """The page loaded the request while it was pending; another agent decided meanwhile.
+    The lock reads the request afresh, so the second decision is refused, not applied."""
+    from kassa.db import StaffUser
+    from kassa.services import console as service
+    from kassa.services.customer_service import ServiceError
+
+    state = get_state(console_app)
+    now = datetime.now(UTC)
+    with state.db.session() as stale:
+        stale.get_one(ServiceRequest, records.request_id)  # the page's copy: pending
+        with state.db.session() as other:
+            service.decide(other, state, other.get_one(StaffUser, records.staff["agent"]),
+                           records.request_id, [records.customer_id], True, "", now,
+                           now.date())
+        try:
+            service.decide(stale, state, stale.get_one(StaffUser, records.staff["agent"]),
+                           records.request_id, [records.customer_id], False, "", now,
+                           now.date())
+        except ServiceError as error:
+            assert error.code == "service.decided"
+        else:
+            raise AssertionError("the request was decided twice")
+
+
+def test_agents_do_not_take_each_others_tasks_or_act_on_closed_ones(
+        console_app: Flask, records: Records) -> None:
+    add_staff(console_app, "agent", "second@shop.test", name="Sanna Second")
+    first, token1 = agent(console_app)
+    second = console_app.test_client()
+    sign_in(second, "agent", "second@shop.test")
+    token2 = csrf(second, CONSOLE + "/")
+    task = f"{CONSOLE}/tasks/{records.contact_task}"
+    first.post(f"{task}/assign", data={"csrf_token": token1})
+    for act in ("assign", "unassign"):
+        taken = second.post(f"{task}/{act}", data={"csrf_token": token2})
+        assert "Agent Person is working on this task" in second.get(
+            taken.headers["Location"]).get_data(as_text=True)
+    with get_state(console_app).db.session() as session:
+        assert session.get_one(SupportTask, records.contact_task).assignee_id == \
+            records.staff["agent"]
+    boss, boss_token = agent(console_app, "supervisor")
+    boss.post(f"{task}/unassign", data={"csrf_token": boss_token})
+    first.post(f"{task}/close", data={"csrf_token": token1, "survey": "0"})
+    before = count(console_app, select(func.count()).select_from(AuditEntry))
+    for act, data in (("assign", {}), ("wait", {}), ("snooze", {"until": (
+            date.today() + timedelta(days=2)).isoformat()})):
+        late = second.post(f"{task}/{act}", data={"csrf_token": token2, **data})
+        assert "already handled" in second.get(late.headers["Location"]).get_data(
+            as_text=True), act
+    assert count(console_app, select(func.count()).select_from(AuditEntry)) == before
+    # A decision with no choice made is refused, not taken as a refusal.
+    path = f"{CONSOLE}/tasks/{records.request_task}/requests/{records.request_id}/decide"
+    blank = first.post(path, data={"csrf_token": token1, "note": "x"})
+    assert "grant or refuse" in first.get(blank.headers["Location"]).get_data(as_text=True)
+    with get_state(console_app).db.session() as session:
+        assert session.get_one(ServiceRequest, records.request_id).status == "pending"
 
 
 def test_a_call_with_a_promise_to_pay_goes_to_the_trail(console_app: Flask,

@@ -77,6 +77,11 @@ def service_error_text(error: ServiceError) -> str:
                               limit=params.get("limit", "")),
         "service.characters": _("The text has characters that cannot be sent."),
         "console.outcome": _("Please choose what came of the call."),
+        "console.decision": _("Please choose whether to grant or refuse the request."),
+        "console.answer_first": _("Please answer the customer first (a reply or a logged "
+                                  "call); then you can wait for them. Nothing was changed."),
+        "console.taken": _("%(name)s is working on this task. Ask them, or a supervisor, to "
+                           "hand it over. Nothing was changed.", name=params.get("name", "")),
         "console.promise_date": _("Please give the day the customer promised to pay, within "
                                   "%(limit)s days from today.", limit=params.get("limit", "")),
         "service.channel": _("That channel is not in use here. Please choose another."),

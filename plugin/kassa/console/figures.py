@@ -61,11 +61,14 @@ def _since() -> tuple[datetime, int]:
 @requires("supervisor")
 def dashboard() -> Any:
     start, weeks = _since()
-    db = request_session()
     now = datetime.now(UTC)
+    # A transaction: the figures of settled days computed here are kept for the next view.
+    with transaction() as db:
+        figures, levels = survey_figures(db, start), service_levels(db, start)
+    db = request_session()
     return render_template(
-        "kassa/console/dashboard.html", figures=survey_figures(db, start),
-        answers=latest_answers(db), levels=service_levels(db, start),
+        "kassa/console/dashboard.html", figures=figures,
+        answers=latest_answers(db), levels=levels,
         backlog=backlog(db, now), outcomes=outcomes(db, start.date()),
         receivables=receivables(db, now.date()), targets=TARGETS,
         level_target=SERVICE_LEVEL_TARGET, min_answers=MIN_ANSWERS, weeks=weeks,
@@ -78,14 +81,14 @@ def dashboard() -> Any:
 @requires("supervisor")
 def dashboard_chart(name: str) -> Response:
     start, _weeks = _since()
-    db = request_session()
-    if name == "survey":
-        svg = charts.survey_trend(survey_figures(db, start)["week"])
-    elif name == "service":
-        svg = charts.service_trend(service_levels(db, start)["day"])
-    else:
-        svg = charts.ageing(receivables(db, datetime.now(UTC).date()),
-                            {key: _(text) for key, text in OVERDUE_NAMES.items()})
+    with transaction() as db:
+        if name == "survey":
+            svg = charts.survey_trend(survey_figures(db, start)["week"])
+        elif name == "service":
+            svg = charts.service_trend(service_levels(db, start)["day"])
+        else:
+            svg = charts.ageing(receivables(db, datetime.now(UTC).date()),
+                                {key: _(text) for key, text in OVERDUE_NAMES.items()})
     return Response(svg, mimetype="image/svg+xml")
 
 
@@ -96,9 +99,9 @@ def dashboard_csv() -> Response:
     view = request.args.get("view", "survey")
     if view not in ("survey", "service"):
         abort(404)
-    db = request_session()
-    rows = csv_rows(survey_figures(db, start)) if view == "survey" else \
-        service_level_csv_rows(service_levels(db, start))
+    with transaction() as db:
+        rows = csv_rows(survey_figures(db, start)) if view == "survey" else \
+            service_level_csv_rows(service_levels(db, start))
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return Response(out.getvalue(), mimetype="text/csv", headers={

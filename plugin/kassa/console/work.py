@@ -234,9 +234,12 @@ def resolve(task_id: int, thread_id: int) -> Any:
 @requires("agent")
 def decide(task_id: int, request_id: int) -> Any:
     found = _scoped(task_id, ServiceRequest, request_id)
-    grant = request.form.get("decision") == "grant"
+    decision = request.form.get("decision")
+    grant = decision == "grant"
     now, today = _now()
     try:
+        if decision not in ("grant", "refuse"):
+            raise ServiceError("grant or refuse", code="console.decision")
         with transaction() as db:
             service.decide(db, get_state(), g.kassa_staff, found.id,
                            customer_scope(db, found.customer_id), grant,

@@ -52,7 +52,7 @@ from .customer_service import (
 from .holds import HoldError, active_holds, end_holds, place_hold, queue_notice
 from .invoicing import next_sequence, recipient_for
 from .sla import business_seconds_between
-from .staff import audit
+from .staff import audit, role_rank
 from .tasks import finish, mark_answered, sla_due, task_channel
 
 __all__ = ["sla_due", "task_channel"]
@@ -141,10 +141,15 @@ def kinds_in_queue(db: Session) -> list[str]:
 
 
 def locked_task(db: Session, task_id: int) -> SupportTask:
-    task = db.scalars(select(SupportTask).where(SupportTask.id == task_id)
-                      .with_for_update()).first()
+    """The open task, locked until the commit and read afresh (not the copy the page loaded
+    before), so two agents acting at once act one after the other on what the first left.
+    A task closed meanwhile is ``service.decided``."""
+    task = db.scalars(select(SupportTask).where(SupportTask.id == task_id).with_for_update()
+                      .execution_options(populate_existing=True)).first()
     if task is None:
         raise ServiceError(f"no task {task_id}", code="service.not_found")
+    if task.status != "open":
+        raise ServiceError(f"task {task_id} is closed", code="service.decided")
     return task
 
 
@@ -154,7 +159,16 @@ def _stamp(moment: datetime | None) -> str | None:
 
 def assign(db: Session, staff: StaffUser, task_id: int, to: StaffUser | None,
            now: datetime) -> SupportTask:
+    """Give the task to ``to`` (None: back to the shared queue). An agent takes only a task
+    nobody has, and hands back only their own; taking a colleague's is a supervisor's call.
+    """
     task = locked_task(db, task_id)
+    holder = task.assignee_id
+    if holder is not None and holder != staff.id and role_rank(staff.role) < role_rank(
+            "supervisor"):
+        owner = db.get(StaffUser, holder)
+        raise ServiceError(f"task {task_id} is {holder}'s", code="console.taken",
+                           name=owner.name if owner else "")
     before = {"assignee_id": task.assignee_id}
     task.assignee_id = to.id if to else None
     audit(db, staff, "task.assign", target=("task", task.id), before=before,
@@ -182,6 +196,9 @@ def set_waiting(db: Session, state: KassaState, staff: StaffUser, task_id: int, 
     """Start or end waiting on the customer; ending adds the paused business time to the
     task's clock."""
     task = locked_task(db, task_id)
+    if waiting and task.first_response_at is None:
+        # The first answer's clock is never paused (support-metrics.md §1).
+        raise ServiceError("answer the customer first", code="console.answer_first")
     before = {"waiting_since": _stamp(task.waiting_since), "paused_seconds": task.paused_seconds}
     if waiting and task.waiting_since is None:
         task.waiting_since = now
@@ -269,7 +286,7 @@ def decide(db: Session, state: KassaState, staff: StaffUser, request_id: int, cu
            Sequence[int], grant: bool, note: str, now: datetime, today: date) -> ServiceRequest:
     """Grant or refuse a pending request of one of ``customers`` (a callback is done)."""
     request = db.scalars(select(ServiceRequest).where(ServiceRequest.id == request_id)
-                         .with_for_update()).first()
+                         .with_for_update().execution_options(populate_existing=True)).first()
     if request is None or request.customer_id not in customers:
         raise ServiceError(f"no request {request_id}", code="service.not_found")
     before = {"status": request.status}

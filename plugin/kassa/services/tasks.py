@@ -53,16 +53,17 @@ def sla_due(state: KassaState, task: SupportTask, country: str) -> datetime:
     """The task's due instant in UTC, with the time spent waiting on the customer added."""
     hours = state.config.support_hours.get(country)
     created = as_utc(task.clock_from or task.created_at)
+    paused = task.paused_seconds or 0
     if hours is None:
-        return as_utc(task.due_at)
+        return as_utc(task.due_at) + timedelta(seconds=paused)
     if task.kind in SAME_DAY_KINDS:
         due = same_business_day_due(hours, created, SAME_DAY_CUTOFF)
         return add_business_time(hours, due, task.paused_seconds) \
             if task.paused_seconds else due
     if task.kind in SLA_BUSINESS_HOURS:
-        return add_business_time(hours, created, SLA_BUSINESS_HOURS[task.kind] * 3600
-                                 + (task.paused_seconds or 0))
-    return as_utc(task.due_at)
+        return add_business_time(hours, created, SLA_BUSINESS_HOURS[task.kind] * 3600 + paused)
+    return add_business_time(hours, as_utc(task.due_at), paused) if paused \
+        else as_utc(task.due_at)
 
 
 def mark_answered(task: SupportTask | None, now: datetime) -> None:
