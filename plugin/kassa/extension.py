@@ -30,7 +30,7 @@ from .db.database import Database
 from .db.personal_ids import PersonalIdVault, check_encryption_key
 from .errors import ConfigurationError
 from .notify.lifecycle import default_senders
-from .pages import brand_stylesheet, secure_responses
+from .pages import RecordIdConverter, brand_stylesheet, secure_responses
 from .payments.views import payments
 from .ratelimits import rate_limiter
 from .services.credit_registers import registers_from_config
@@ -146,6 +146,9 @@ def _check_encryption_key(state: KassaState) -> None:
 def _register_blueprints(app: Flask, config: KassaConfig) -> None:
     """Mount every Kassa blueprint, its templates (overridable by the host), static files and
     the brand stylesheet; each blueprint adds Kassa's security headers to its own answers."""
+    # A record's id in a page address (``<kassa_id:task_id>``): a whole number a database
+    # column holds; a longer one is "not found" rather than an overflow.
+    app.url_map.converters["kassa_id"] = RecordIdConverter
     assets = Blueprint("kassa_assets", __name__, template_folder="templates",
                        static_folder=os.path.join(_HERE, "static", "kassa"),
                        static_url_path="/static")

@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
+from werkzeug.routing import IntegerConverter, Map
 
 from .config import KassaConfig, web_origin
 from .db.models import Invoice
@@ -277,6 +278,14 @@ def _stripe_sources(config: KassaConfig) -> dict[str, list[str]]:
             "frame-src": [js, "https://*.js.stripe.com", "https://hooks.stripe.com"],
         }
     return {"script-src": [js], "connect-src": [js], "frame-src": [js]}
+
+
+class RecordIdConverter(IntegerConverter):
+    """A positive whole number up to 2 147 483 647 (a 32-bit integer column); anything
+    longer matches no route."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=1, max=2_147_483_647)
 
 
 def attachment_download(attachment: Attachment) -> Response:

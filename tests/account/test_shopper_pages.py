@@ -276,6 +276,11 @@ def test_a_message_the_teams_reply_and_the_survey_answered_once(
     answers = {"csrf_token": token(form), "resolved": "yes", "recommend": "9",
                "advisor": "10", "overall": "8"}
     assert client.post(url, data={**answers, "recommend": "11"}).status_code == 200
+    for odd in ("²", "9" * 5000, "-1"):  # digits Python reads, but no grade
+        refused = client.post(url, data={**answers, "advisor": odd})
+        assert refused.status_code == 200 and 'role="alert"' in refused.get_data(as_text=True)
+    # An id longer than any record's is not found, never an overflow.
+    assert client.get("/kassa/account/messages/99999999999999999999999").status_code == 404
     with state.db.session() as db:
         assert db.get_one(Survey, survey_id).answered_at is None
     client.post(url, data=answers)

@@ -17,6 +17,7 @@ from kassa import get_state
 from kassa.core.barcode import parse_fi_virtual_barcode
 from kassa.db import AuditEntry, CreditNote, Invoice, InvoiceEvent, Payment
 from kassa.notify.outbox import deliver_pending
+from kassa.services.links import invoice_token
 from kassa.services.payments import record_payment
 from tests import localstripe_server as stand_in
 from tests.documents import pdf_codes, pdf_text
@@ -187,6 +188,16 @@ def test_the_shopper_receives_the_credit_note_with_what_is_left_to_pay(
     with get_state(app).db.session() as db:
         event = db.scalars(select(InvoiceEvent).where(InvoiceEvent.kind == "credited")).one()
         assert event.data["document"]["credit_number"] == number
+    shopper = app.test_client()
+    with app.app_context():
+        shopper.get(f"/kassa/account/invoice/{invoice_token(invoice.id)}/mine")
+    page = shopper.get(f"/kassa/account/invoices/{invoice.number}").get_data(as_text=True)
+    link = f"/kassa/account/invoices/{invoice.number}/documents/{event.id}"
+    assert link in page and "Hyvityslasku" in page
+    again = shopper.get(link)
+    assert again.headers["Content-Disposition"] == \
+        f'attachment; filename="hyvityslasku-{invoice.number}.pdf"'
+    assert number in pdf_text(again.get_data())
 
 
 def test_a_supervisor_books_a_payment_that_found_no_invoice(

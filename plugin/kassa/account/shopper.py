@@ -40,7 +40,7 @@ from ..core.withdrawal import withdrawal_last_day
 from ..db.models import Agreement, Customer, Invoice, InvoiceEvent
 from ..db.service_models import Attachment, MessageThread, ServiceRequest, Survey
 from ..errors import KassaHTTPError
-from ..i18n import format_day, normalize_locale, pgettext
+from ..i18n import document_filename, format_day, normalize_locale, pgettext
 from ..i18n import gettext as _
 from ..invoicing.notices import NoticeFacts, notice_pdf
 from ..notify.outbox import deliver_code_now, deliver_now
@@ -141,6 +141,8 @@ def error_text(error: ServiceError) -> str:
         "service.plan_invoices": _("Please choose at least one open invoice, all in the same "
                                    "currency."),
         "service.plan_months": _("A payment plan has from 2 to 12 monthly payments."),
+        "service.plan_too_small": _("What is left to pay is too little to split into this "
+                                    "many payments. Please choose fewer months."),
         "service.plan_caps": _("A plan this long would cost more than the law or our terms "
                                "allow. Please choose fewer months."),
         "service.reason": _("Please choose a reason."),
@@ -464,8 +466,9 @@ def notice_document(number: str, event_id: int) -> Any:
     facts = NoticeFacts.from_json(event.data["document"])
     data = notice_pdf(invoice, facts, get_state().config, g.kassa_locale,
                       created_at=event.occurred_at)
+    name = document_filename(facts.kind, invoice.number, g.kassa_locale)
     return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{facts.kind}-{invoice.number}.pdf"'})
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 # -- withdrawal from a credit agreement -------------------------------------------------------
@@ -954,7 +957,7 @@ def survey(token: str) -> Any:
         try:
             def number(name: str) -> int:
                 raw = request.form.get(name, "")
-                if not raw.isdigit():
+                if not (raw.isascii() and raw.isdigit() and len(raw) <= 2):
                     raise ServiceError("scale", code="service.survey_scale")
                 return int(raw)
 
@@ -987,19 +990,19 @@ def register(blueprint: Any) -> None:
         ("/sign-in/code", enter_code, ("GET", "POST")),
         ("/sign-out", sign_out, ("POST",)),
         ("/invoices/<number>", invoice_detail, ("GET",)),
-        ("/invoices/<number>/documents/<int:event_id>", notice_document, ("GET",)),
+        ("/invoices/<number>/documents/<kassa_id:event_id>", notice_document, ("GET",)),
         ("/invoices/<number>/more-time", more_time, ("GET", "POST")),
         ("/invoices/<number>/dispute", dispute, ("GET", "POST")),
-        ("/requests/<int:request_id>", request_done, ("GET",)),
-        ("/agreements/<int:agreement_id>/withdraw", withdraw_page, ("GET", "POST")),
+        ("/requests/<kassa_id:request_id>", request_done, ("GET",)),
+        ("/agreements/<kassa_id:agreement_id>/withdraw", withdraw_page, ("GET", "POST")),
         ("/plan", plan, ("GET", "POST")),
         ("/identify", identify, ("POST",)),
         ("/identified", identified, ("GET",)),
         ("/details", details, ("GET", "POST")),
         ("/messages", messages, ("GET",)),
         ("/messages/new", new_message, ("GET", "POST")),
-        ("/messages/<int:thread_id>", thread, ("GET", "POST")),
-        ("/attachments/<int:attachment_id>", attachment, ("GET",)),
+        ("/messages/<kassa_id:thread_id>", thread, ("GET", "POST")),
+        ("/attachments/<kassa_id:attachment_id>", attachment, ("GET",)),
         ("/callback", callback, ("GET", "POST")),
         ("/survey/<token>", survey, ("GET", "POST")),
     ]

@@ -168,6 +168,9 @@ ERROR_MESSAGES: dict[str, Any] = {
     "service.plan_invoices": lazy_gettext(
         "A payment plan needs at least one open invoice, all in the same currency."),
     "service.plan_months": lazy_gettext("A payment plan can have from 2 to 12 monthly payments."),
+    "service.plan_too_small": lazy_gettext(
+        "What is left to pay is too little to split into this many payments. Please choose "
+        "fewer months."),
     "service.plan_caps": lazy_gettext(
         "This plan would cost more than the law or our terms allow. Please choose fewer months."),
     "service.reason": lazy_gettext("Please choose one of the reasons offered."),

@@ -140,6 +140,7 @@ ERROR_CODES = (
     "service.consent",
     "service.plan_invoices",
     "service.plan_months",
+    "service.plan_too_small",
     "service.plan_caps",
     "service.reason",
     "service.slot",
@@ -1579,7 +1580,7 @@ _PATHS.update({
                 **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
                           (409, "`service.not_open`"),
                           (422, "`service.plan_invoices`, `service.plan_months`, "
-                           "`service.plan_caps`")),
+                           "`service.plan_too_small`, `service.plan_caps`")),
             },
         }
     },
@@ -1600,8 +1601,8 @@ _PATHS.update({
                 **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
                           _INVOICE_CONFLICTS,
                           (422, "`service.consent`, `service.plan_invoices`, "
-                           "`service.plan_months`, `service.plan_caps`, `hold.plan`, "
-                           "`hold.too_long`")),
+                           "`service.plan_months`, `service.plan_too_small`, "
+                           "`service.plan_caps`, `hold.plan`, `hold.too_long`")),
             },
         }
     },

@@ -79,7 +79,7 @@ def _task_or_404(task_id: int) -> SupportTask:
     return task
 
 
-@console.route("/tasks/<int:task_id>")
+@console.route("/tasks/<kassa_id:task_id>")
 @requires("agent")
 def task(task_id: int) -> Any:
     """The customer view: the customer, every invoice with its trail, requests, threads."""
@@ -141,7 +141,7 @@ def _refused(task_id: int, error: ServiceError) -> Any:
     return _back(task_id)
 
 
-@console.route("/tasks/<int:task_id>/<any(assign, unassign, snooze, wait, resume, close):act>",
+@console.route("/tasks/<kassa_id:task_id>/<any(assign, unassign, snooze, wait, resume, close):act>",
                methods=["POST"])
 @requires("agent")
 def task_action(task_id: int, act: str) -> Any:
@@ -198,7 +198,7 @@ def _scoped(task_id: int, model: Any, record_id: int) -> Any:
     return record
 
 
-@console.route("/tasks/<int:task_id>/threads/<int:thread_id>/reply", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/threads/<kassa_id:thread_id>/reply", methods=["POST"])
 @requires("agent")
 def reply(task_id: int, thread_id: int) -> Any:
     thread = _scoped(task_id, MessageThread, thread_id)
@@ -216,7 +216,7 @@ def reply(task_id: int, thread_id: int) -> Any:
     return _done(task_id, _("Your reply was sent to the customer."))
 
 
-@console.route("/tasks/<int:task_id>/threads/<int:thread_id>/resolve", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/threads/<kassa_id:thread_id>/resolve", methods=["POST"])
 @requires("agent")
 def resolve(task_id: int, thread_id: int) -> Any:
     thread = _scoped(task_id, MessageThread, thread_id)
@@ -230,7 +230,7 @@ def resolve(task_id: int, thread_id: int) -> Any:
     return _done(task_id, _("The conversation is resolved. The customer gets a short survey."))
 
 
-@console.route("/tasks/<int:task_id>/requests/<int:request_id>/decide", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/requests/<kassa_id:request_id>/decide", methods=["POST"])
 @requires("agent")
 def decide(task_id: int, request_id: int) -> Any:
     found = _scoped(task_id, ServiceRequest, request_id)
@@ -249,7 +249,7 @@ def decide(task_id: int, request_id: int) -> Any:
     return _done(task_id, _("The decision was saved and the customer will be told."))
 
 
-@console.route("/tasks/<int:task_id>/call", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/call", methods=["POST"])
 @requires("agent")
 def log_call(task_id: int) -> Any:
     item = _task_or_404(task_id)
@@ -286,7 +286,7 @@ def _customer_invoice(task_id: int, number: str) -> Invoice:
     return invoice
 
 
-@console.route("/tasks/<int:task_id>/invoices/<number>/<any(resend, pause, resume):act>",
+@console.route("/tasks/<kassa_id:task_id>/invoices/<number>/<any(resend, pause, resume):act>",
                methods=["POST"])
 @requires("agent")
 def invoice_action(task_id: int, number: str, act: str) -> Any:
@@ -321,7 +321,7 @@ def invoice_action(task_id: int, number: str, act: str) -> Any:
     return _done(task_id, text)
 
 
-@console.route("/tasks/<int:task_id>/details", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/details", methods=["POST"])
 @requires("agent")
 def details(task_id: int) -> Any:
     """The customer's contact details and channels, as the customer told the agent."""
@@ -345,7 +345,7 @@ def _amount(invoice: Invoice) -> int:
     return amount
 
 
-@console.route("/tasks/<int:task_id>/invoices/<number>/refund", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/invoices/<number>/refund", methods=["POST"])
 @requires("supervisor")
 def refund(task_id: int, number: str) -> Any:
     """Pay back (part of) a card payment through Stripe: a supervisor's action."""
@@ -363,7 +363,7 @@ def refund(task_id: int, number: str) -> Any:
     return _done(task_id, _("The refund is on its way to the customer's card."))
 
 
-@console.route("/tasks/<int:task_id>/invoices/<number>/credit", methods=["POST"])
+@console.route("/tasks/<kassa_id:task_id>/invoices/<number>/credit", methods=["POST"])
 @requires("supervisor")
 def credit(task_id: int, number: str) -> Any:
     """Correct the invoice by a credit note: a supervisor's action."""
@@ -382,7 +382,7 @@ def credit(task_id: int, number: str) -> Any:
     return _done(task_id, text)
 
 
-@console.route("/tasks/<int:task_id>/call-script")
+@console.route("/tasks/<kassa_id:task_id>/call-script")
 @requires("agent")
 def call_script(task_id: int) -> Any:
     """The friendly-contact script for this task's customer: who to call and about what
@@ -401,7 +401,7 @@ def call_script(task_id: int) -> Any:
         segment=segment, segments=script_segments(customer.country))
 
 
-@console.route("/tasks/<int:task_id>/attachments/<int:attachment_id>")
+@console.route("/tasks/<kassa_id:task_id>/attachments/<kassa_id:attachment_id>")
 @requires("agent")
 def attachment(task_id: int, attachment_id: int) -> Any:
     """A file of the task's customer (a dispute's photo, a message's attachment), as a

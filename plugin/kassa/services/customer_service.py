@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ..config import CHANNELS, KassaConfig
 from ..core.calendar import business_calendar
 from ..core.credit import InstallmentProduct, Offer, build_installment_offer
-from ..core.errors import KassaError
+from ..core.errors import CreditError, KassaError
 from ..db.bulk import insert_or_ignore
 from ..db.models import (
     Agreement,
@@ -344,7 +344,11 @@ def quote_plan(config: KassaConfig, invoices: Sequence[Invoice], months: int,
                                  monthly_fee=policy.plan_monthly_fee_minor, min_amount=1,
                                  max_amount=max(total, 1), currency=currency)
     calendar = business_calendar(country)
-    offer = build_installment_offer(product, total, today, calendar.next_business_day)
+    try:
+        offer = build_installment_offer(product, total, today, calendar.next_business_day)
+    except CreditError:  # fewer cents left than months: nothing to split
+        raise ServiceError("too little to split into this many payments",
+                           code="service.plan_too_small") from None
     ceiling = config.max_offer_apr.get(country)
     if ceiling is not None and offer.apr > ceiling:
         raise ServiceError(f"APR {offer.apr} % is above {ceiling} %", code="service.plan_caps",

@@ -28,6 +28,9 @@ _HOLDABLE = ("open", "partly_paid", "overdue")
 MAX_HOLD_DAYS = 366
 #: Most instalments a plan agreed by the team may have.
 MAX_PLAN_INSTALMENTS = 24
+#: Furthest a plan's last instalment may lie ahead: a year of monthly instalments, the last
+#: one moved past a weekend or holiday to the next business day.
+MAX_PLAN_DAYS = MAX_HOLD_DAYS + 7
 #: Largest instalment, minor units: the largest order KASSA_MAX_ORDER_AMOUNT can allow.
 MAX_INSTALMENT_MINOR = 100_000_000_000
 
@@ -55,7 +58,8 @@ def place_hold(db: Session, invoice: Invoice, reason: str, *, today: date,
     :data:`MAX_PLAN_INSTALMENTS`, days ascending after today, adding up to the balance,
     ``hold.plan``): the hold then lasts until the last one, and the shopper gets a
     confirmation with the schedule. None of these days may lie more than
-    :data:`MAX_HOLD_DAYS` days after ``today`` (``hold.too_long``).
+    :data:`MAX_HOLD_DAYS` days after ``today``, a plan's last instalment
+    :data:`MAX_PLAN_DAYS` (``hold.too_long``).
     """
     if reason not in HOLD_REASONS:
         raise HoldError(f"unknown hold reason {reason!r}", code="hold.reason", reason=reason)
@@ -107,9 +111,9 @@ def _check_plan(invoice: Invoice, instalments: list[tuple[date, int]], today: da
     if days[0] <= today or any(b <= a for a, b in zip(days, days[1:], strict=False)):
         raise HoldError("the instalments' due dates must come after today, each after the "
                         "one before", code="hold.plan")
-    if days[-1] > today + timedelta(days=MAX_HOLD_DAYS):
-        raise HoldError(f"the last instalment is more than {MAX_HOLD_DAYS} days ahead",
-                        code="hold.too_long", days=MAX_HOLD_DAYS)
+    if days[-1] > today + timedelta(days=MAX_PLAN_DAYS):
+        raise HoldError(f"the last instalment is more than {MAX_PLAN_DAYS} days ahead",
+                        code="hold.too_long", days=MAX_PLAN_DAYS)
     total = sum(amount for _day, amount in instalments)
     if any(amount <= 0 for _day, amount in instalments) or total != invoice.balance_minor:
         raise HoldError(f"the instalments add up to {total}, the balance is "

@@ -1,0 +1,43 @@
+"""Payment plans a shopper agrees to after the purchase: a year of instalments fits whatever
+day it starts on, and a balance too small to split is refused with a reason, not a crash."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from flask import Flask
+
+from kassa import get_state
+from kassa.db import Invoice
+from kassa.services.customer_service import ServiceError, put_on_plan, quote_plan
+from tests.factories import make_invoice
+
+MONDAY = date(2026, 11, 2)
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_a_twelve_month_plan_can_start_on_any_day_of_the_week(app: Flask, weekday: int) -> None:
+    """The last of twelve monthly instalments moves to the next business day when it falls
+    on a weekend or holiday; the plan still starts, and pauses the reminders until then."""
+    today = MONDAY + timedelta(days=weekday)
+    invoice_id = make_invoice(app, country="FI", amount=120000, issued=today - timedelta(days=20))
+    state = get_state(app)
+    with state.db.session() as db:
+        invoice = db.get_one(Invoice, invoice_id)
+        quote = quote_plan(state.config, [invoice], 12, today)
+        put_on_plan(db, [invoice], quote, today, datetime.combine(today, datetime.min.time()))
+        [hold] = invoice.holds
+        assert hold.reason == "plan" and hold.ends_on == quote.offer.schedule[-1].due_date
+        assert hold.ends_on > today + timedelta(days=360)
+
+
+def test_a_balance_smaller_than_the_months_is_refused_with_a_reason(app: Flask) -> None:
+    invoice_id = make_invoice(app, country="FI", amount=5)
+    state = get_state(app)
+    with state.db.session() as db:
+        invoice = db.get_one(Invoice, invoice_id)
+        with pytest.raises(ServiceError) as refused:
+            quote_plan(state.config, [invoice], 12, date.today())
+        assert refused.value.code == "service.plan_too_small"
+        assert quote_plan(state.config, [invoice], 2, date.today()).offer.schedule
