@@ -442,7 +442,9 @@ def test_a_finnish_plan_needs_the_shoppers_own_bank_identification(
             assert answer.status_code == 302
             return str(answer.headers["Location"])
 
-        assert "identification=other" in identify_as("other")  # someone else's bank codes
+        # Someone else's bank codes: back to the plan for the same invoice, with the reason.
+        assert identify_as("other") == f"/kassa/account/plan?invoice={number}" \
+            "&identification=other"
         assert client.post("/kassa/account/plan",
                            data={**form, "step": "agree"}).status_code == 200
         assert "identification" not in identify_as("maija")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Response,
@@ -350,7 +351,7 @@ def identified() -> Any:
             request.args.to_dict(), state=pending["state"], nonce=pending["nonce"],
             redirect_uri=url_for("kassa_account.identified", _external=True))
     except IdentificationError:
-        return redirect(f"{target}?identification=failed")
+        return redirect(_with_query(target, identification="failed"))
     state = get_state()
     customers = request_session().scalars(select(Customer).where(
         Customer.id.in_(g.kassa_scope))).all()
@@ -364,11 +365,16 @@ def identified() -> Any:
             matches = True
             break
     if not matches:
-        return redirect(f"{target}?identification=other")
+        return redirect(_with_query(target, identification="other"))
     data = dict(session.get(SESSION_KEY) or {})
     data["strong"] = True
     session[SESSION_KEY] = data
     return redirect(target)
+
+
+def _with_query(target: str, **values: str) -> str:
+    """``target`` with ``values`` added to its query, which it may already have."""
+    return f"{target}{'&' if '?' in target else '?'}{urlencode(values)}"
 
 
 # -- overview and invoices ---------------------------------------------------------------------
