@@ -242,6 +242,10 @@ def test_a_call_with_a_promise_to_pay_goes_to_the_trail(console_app: Flask,
         event = session.scalars(select(InvoiceEvent).where(
             InvoiceEvent.kind == "call_logged")).one()
         assert event.data["outcome"] == "promise" and event.data["promise_date"] == promised
+        # No formal reminder before the promised day: the reminders wait until it is over.
+        [hold] = session.get_one(Invoice, records.invoice_id).holds
+        assert (hold.reason, hold.ends_on) == (
+            "paused", date.fromisoformat(promised) + timedelta(days=1))
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "call.logged")).one()
         assert entry.target_id == records.invoice_id
     page = client.get(f"{CONSOLE}/tasks/{records.contact_task}").get_data(as_text=True)

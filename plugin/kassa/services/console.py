@@ -309,7 +309,9 @@ def log_call(db: Session, staff: StaffUser, invoice: Invoice, outcome: str,
              promise_date: date | None, note: str, today: date, now: datetime,
              task: SupportTask | None = None) -> InvoiceEvent:
     """Record a call about ``invoice`` in its trail (staff only) and the audit log; the
-    call answers ``task``."""
+    call answers ``task``. A promise to pay pauses the reminders up to the promised day (when
+    nothing else holds them): no formal reminder goes out before the customer could keep
+    it, and the run goes on the day after if the money has not come."""
     if outcome not in CALL_OUTCOMES:
         raise ServiceError(f"unknown outcome {outcome!r}", code="console.outcome")
     if outcome == "promise":
@@ -329,6 +331,10 @@ def log_call(db: Session, staff: StaffUser, invoice: Invoice, outcome: str,
     event = InvoiceEvent(invoice_id=invoice.id, kind="call_logged", occurred_at=now, data=data)
     db.add(event)
     db.flush()
+    if promise_date is not None and invoice.status in ("open", "partly_paid", "overdue") \
+            and not active_holds(invoice, today):
+        place_hold(db, invoice, "paused", today=today,
+                   until=promise_date + timedelta(days=1))
     mark_answered(task, now)
     audit(db, staff, "call.logged", target=("invoice", invoice.id), before=None,
           after={**data, "event_id": event.id}, now=now)
