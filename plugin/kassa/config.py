@@ -923,7 +923,9 @@ class KassaConfig:
                                          "collection.")
     friendly_channel: str = setting("auto", _choice("auto", "sms", "email"), "Channel of the "
                                     "friendly contact: `auto` sends an SMS when the customer "
-                                    "has a phone number and SMS is configured, else e-mail.")
+                                    "has a phone number and SMS is configured, else e-mail. "
+                                    "A customer who chose e-mail or SMS for reminders on their "
+                                    "pages gets it that way when it can reach them.")
     collection_partner: tuple[HookTarget, ...] = setting(
         [], _reminder_hooks, "Where invoices handed to collection are sent: targets in the "
         "format of KASSA_REMINDER_HOOKS (usually one `webhook`).", secret=True)

@@ -398,3 +398,25 @@ def test_a_worker_that_finishes_during_another_workers_batch_is_not_undone(
 def _run_in_context(app: Flask) -> reminders.RunReport:
     with app.app_context():
         return run_reminders(get_state(app), today=date(2026, 3, 3))
+
+
+@pytest.mark.parametrize(("chosen", "friendly", "formal"), [
+    ("sms", "sms", "sms"),      # chosen on the pages, with a phone and SMS set up
+    (None, "email", "email"),   # not chosen: the merchant's and the invoice's channels
+])
+def test_reminders_follow_the_channel_the_customer_chose(
+        make_app, db_url: str, chosen: str | None, friendly: str, formal: str) -> None:  # type: ignore[no-untyped-def]
+    from kassa.db import Customer
+
+    app = make_app(db_url, KASSA_SMS_URL="https://sms.example/v1/messages",
+                   KASSA_SMS_API_KEY="k" * 20, KASSA_FRIENDLY_CHANNEL="email")
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)  # an e-mailed invoice
+    with get_state(app).db.session() as db:
+        invoice = db.get_one(Invoice, invoice_id)
+        db.get_one(Customer, invoice.customer_id).reminder_channel = chosen
+    walk(app, date(2026, 3, 1), 20)
+    with get_state(app).db.session() as db:
+        sent = {m.kind: (m.channel, m.recipient) for m in db.scalars(select(OutboxMessage))}
+    phone, email = "+358401234567", "shopper@example.test"
+    assert sent["friendly_reminder"] == (friendly, phone if friendly == "sms" else email)
+    assert sent["reminder"] == (formal, phone if formal == "sms" else email)

@@ -33,6 +33,8 @@ class DueCustomer:
     email: str
     phone: str | None
     locale: str
+    #: The channel the customer chose for reminders on their pages; None: not chosen.
+    reminder_channel: str | None
 
 
 @dataclass(slots=True)

@@ -338,17 +338,18 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step, policy: DunningPolic
     db, state = batch.db, batch.state
     config = state.config
     customer = invoice.customer
+    channel = _friendly_channel(state, invoice) if step.kind == "friendly" \
+        else _reminder_channel(state, invoice)
     batch.steps.append({"invoice_id": invoice.id, "kind": step.kind,
                         "notice_number": step.notice_number or 0, "taken_on": step.on,
                         "fee_minor": step.fee, "deadline": step.deadline,
-                        "channel": invoice.channel})
+                        "channel": channel})
     if invoice.status == "open":
         invoice.status = "overdue"
     link = (f"{config.public_url.rstrip('/')}{config.url_prefix}/account/invoice/"
             f"{invoice_token(invoice.id)}")
     base = {"base_url": config.public_url, "locale": customer.locale, "link": link}
     if step.kind == "friendly":
-        channel = _friendly_channel(state, invoice)
         batch.event(invoice.id, "friendly_contact", {"channel": channel})
         batch.message(invoice.id, channel, "friendly_reminder",
                       customer.phone if channel == "sms" else customer.email, base)
@@ -360,12 +361,12 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step, policy: DunningPolic
         facts = _notice_facts(invoice, step, policy)
         deadline = facts.deadline.isoformat()
         batch.event(invoice.id, "reminded", {"notice": step.notice_number, "fee": step.fee,
-                                             "channel": invoice.channel, "deadline": deadline,
+                                             "channel": channel, "deadline": deadline,
                                              "document": facts.to_json()})
         if step.fee:
             batch.event(invoice.id, "fee_added", {"amount": step.fee, "reason": "reminder"})
-        batch.message(invoice.id, invoice.channel, "reminder",
-                      (customer.phone or "") if invoice.channel == "sms" else customer.email,
+        batch.message(invoice.id, channel, "reminder",
+                      (customer.phone or "") if channel == "sms" else customer.email,
                       {**base, "notice": step.notice_number, "fee": step.fee,
                        "deadline": deadline, "document": facts.to_json()})
         send_after_commit(db, reminder_sent, state.app, invoice_id=invoice.id,
@@ -380,7 +381,28 @@ def _record(batch: _Batch, invoice: DueInvoice, step: Step, policy: DunningPolic
                           number=invoice.number)
 
 
+def _usable(state: KassaState, invoice: DueInvoice, channel: str | None) -> bool:
+    """Whether a message can go to this customer by ``channel``."""
+    if channel == "sms":
+        return bool(invoice.customer.phone and state.config.sms_url)
+    if channel == "email":
+        return bool(invoice.customer.email)
+    return channel is not None and channel in state.config.channels
+
+
+def _reminder_channel(state: KassaState, invoice: DueInvoice) -> str:
+    """Formal reminders go by the channel the customer chose on their pages, when it can
+    reach them; otherwise by the invoice's own."""
+    chosen = invoice.customer.reminder_channel
+    return chosen if chosen and _usable(state, invoice, chosen) else invoice.channel
+
+
 def _friendly_channel(state: KassaState, invoice: DueInvoice) -> str:
+    """The friendly contact: by e-mail or SMS as the customer chose, else as the merchant
+    set (``auto``: SMS where it can reach them)."""
+    if invoice.customer.reminder_channel in ("email", "sms") and _usable(
+            state, invoice, invoice.customer.reminder_channel):
+        return str(invoice.customer.reminder_channel)
     chosen = state.config.friendly_channel
     can_sms = bool(invoice.customer.phone and state.config.sms_url)
     if chosen == "auto" or (chosen == "sms" and not invoice.customer.phone):
