@@ -391,6 +391,26 @@ def test_messages_between_the_shopper_and_the_team_end_with_the_survey(
     assert general.status_code == 201 and general.get_json()["invoice"] is None
 
 
+def test_a_finnish_plan_is_agreed_on_the_pages_where_the_shopper_identifies(
+        make_app: Callable[..., Flask], db_url: str) -> None:
+    """With a bank-ID broker set up, a Finnish plan is credit the shopper agrees to after
+    identifying, which only Kassa's pages can take: the API refuses it, nothing is written,
+    and a quote still works."""
+    app = make_app(db_url, KASSA_API_KEYS=API_KEYS, KASSA_OIDC_ISSUER="https://bank-id.test",
+                   KASSA_OIDC_CLIENT_ID="kassa", KASSA_OIDC_CLIENT_SECRET="s" * 24)
+    number = make_invoice(app, storefront="demo", email=MAIJA, sequence=1001)
+    client = app.test_client()
+    before = counts(app)
+    answer = client.post(f"{API}/shopper/plans", headers=as_shopper(MAIJA), json={
+        "invoices": [number], "months": 3, "consent": True})
+    assert (answer.status_code, answer.get_json()["code"]) == (403, "service.identification")
+    conforms(answer, "/shopper/plans", "post")
+    assert counts(app) == before
+    quote = client.post(f"{API}/shopper/plans/quote", headers=as_shopper(MAIJA),
+                        json={"invoices": [number], "months": 3})
+    assert quote.status_code == 200
+
+
 def test_files_are_downloaded_by_the_shop_for_its_shopper_and_by_the_team(
         app: Flask, client: FlaskClient, shop: dict[str, str]) -> None:
     """The shopper's receipt and the dispute's photo come back byte for byte, as downloads,

@@ -301,10 +301,10 @@ _IDENTIFY_KEY = "kassa_shopper_identify"
 def needs_strong_auth(country: str) -> bool:
     """Whether credit on these pages (a payment plan) needs bank identification in
     ``country``: where the checkout asks for it, and a broker is set up."""
-    from ..checkout.views import _identity_provider
+    from ..checkout.views import configured_identity_provider
 
     return country in get_state().config.strong_auth_countries and \
-        _identity_provider() is not None
+        configured_identity_provider() is not None
 
 
 def strongly_identified() -> bool:
@@ -315,11 +315,11 @@ def strongly_identified() -> bool:
 @signed_in
 def identify() -> Any:
     """Send the shopper to the identity broker (a CSRF-checked POST), then back to ``next``."""
-    from ..checkout.views import _identity_provider
+    from ..checkout.views import configured_identity_provider
 
     if not CsrfForm().validate_on_submit():
         abort(400)
-    provider = _identity_provider()
+    provider = configured_identity_provider()
     target = _safe_next(request.form.get("next"))
     if provider is None:
         return redirect(target)
@@ -339,10 +339,10 @@ def identify() -> Any:
 def identified() -> Any:
     """The broker's answer: the verified number must be the one of the shopper's own
     records (the number given at checkout); then the session may do what needs it."""
-    from ..checkout.views import _identity_provider
+    from ..checkout.views import configured_identity_provider
 
     pending = session.pop(_IDENTIFY_KEY, None)
-    provider = _identity_provider()
+    provider = configured_identity_provider()
     if not isinstance(pending, dict) or provider is None:
         return redirect(url_for("kassa_account.overview"))
     target = _safe_next(pending.get("next"))

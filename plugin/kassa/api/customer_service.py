@@ -626,6 +626,15 @@ def shopper_plan_quote() -> tuple[Response, int]:
                     "policy_max_months": policy.plan_max_months})
 
 
+def _needs_bank_identification(country: str) -> bool:
+    """Whether a plan in ``country`` needs the shopper's own bank identification (where the
+    checkout asks for it and a broker is set up), which only Kassa's pages can take."""
+    from ..checkout.views import configured_identity_provider
+
+    return country in get_state().config.strong_auth_countries and \
+        configured_identity_provider() is not None
+
+
 @key_required("support:write")
 def shopper_plan() -> tuple[Response, int]:
     """The shopper agrees to a payment plan (``consent`` true): at once within the policy,
@@ -642,7 +651,12 @@ def shopper_plan() -> tuple[Response, int]:
         raise KassaHTTPError("request.field", "months must be a whole number", status=400,
                              field="months")
     with _holds_refused(), transaction() as db:
-        _plan_invoices(db, shopper, numbers, open_only=False)
+        chosen = _plan_invoices(db, shopper, numbers, open_only=False)
+        if chosen and _needs_bank_identification(chosen[0].country):
+            raise KassaHTTPError(
+                "service.identification", "in this country a payment plan is credit that the "
+                "shopper agrees to after identifying with their bank codes, on Kassa's pages",
+                status=403)
         item = customer_service.agree_plan(
             db, state, shopper.customers, numbers, months=months, budget=budget,
             consent=consent, submit_key=_submit_key(), source=shopper.source, now=now,

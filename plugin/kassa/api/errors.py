@@ -168,6 +168,9 @@ ERROR_MESSAGES: dict[str, Any] = {
     "service.plan_invoices": lazy_gettext(
         "A payment plan needs at least one open invoice, all in the same currency."),
     "service.plan_months": lazy_gettext("A payment plan can have from 2 to 12 monthly payments."),
+    "service.identification": lazy_gettext(
+        "Here a payment plan is agreed on the shopper's own pages, after they identify with "
+        "their bank codes."),
     "service.plan_too_small": lazy_gettext(
         "What is left to pay is too little to split into this many payments. Please choose "
         "fewer months."),

@@ -141,6 +141,7 @@ ERROR_CODES = (
     "service.plan_invoices",
     "service.plan_months",
     "service.plan_too_small",
+    "service.identification",
     "service.plan_caps",
     "service.reason",
     "service.slot",
@@ -1599,6 +1600,9 @@ _PATHS.update({
                 "201": _json(_ref("ServiceRequest"), "The plan request, `granted` or "
                              "`pending`, with `plan`."),
                 **_errors(*_SHOPPER_ERRORS, (404, "`shopper.not_found`, `service.not_found`"),
+                          (403, "`auth.scope`; `service.identification` where a plan needs the "
+                           "shopper's bank identification (`KASSA_STRONG_AUTH_COUNTRIES` with an "
+                           "identity broker): they agree to it on Kassa's pages"),
                           _INVOICE_CONFLICTS,
                           (422, "`service.consent`, `service.plan_invoices`, "
                            "`service.plan_months`, `service.plan_too_small`, "

@@ -330,7 +330,7 @@ def identify(session_id: str) -> Any:
         for name, value in (("offer", form.offer.data), ("channel", form.channel.data))
         if value
     }
-    provider = _identity_provider()
+    provider = configured_identity_provider()
     if provider is None:
         return redirect(_hosted_url(cs, identification="unavailable"))
     pending = {
@@ -383,7 +383,7 @@ def identified() -> Any:
         refresh_expiry(db, cs, now)
     if cs.status != "open":
         return redirect(_hosted_url(cs, lang=lang))
-    provider = _identity_provider()
+    provider = configured_identity_provider()
     if provider is None:
         return redirect(_hosted_url(cs, lang=lang, identification="unavailable"))
     try:
@@ -473,7 +473,7 @@ def _needs_strong_auth(cs: CheckoutSession) -> bool:
     return cs.country in get_state().config.strong_auth_countries
 
 
-def _identity_provider() -> IdentityProvider | None:
+def configured_identity_provider() -> IdentityProvider | None:
     """The host app's provider, else one built from ``KASSA_OIDC_*``; None if not set up."""
     custom = current_app.extensions.get(IDENTITY_PROVIDER_KEY)
     if custom is not None:
