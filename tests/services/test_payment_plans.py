@@ -41,3 +41,27 @@ def test_a_balance_smaller_than_the_months_is_refused_with_a_reason(app: Flask) 
             quote_plan(state.config, [invoice], 12, date.today())
         assert refused.value.code == "service.plan_too_small"
         assert quote_plan(state.config, [invoice], 2, date.today()).offer.schedule
+
+
+def test_a_refused_dispute_leaves_the_agreed_plan_running(app: Flask) -> None:
+    """Maija is on a plan, then disputes the invoice: reminders pause beside the plan, and
+    missed instalments do not end it while the team looks. The team finds the claim right
+    (refused): the dispute's pause ends, the plan goes on as agreed."""
+    from kassa.services.customer_service import decide, open_dispute
+    from kassa.services.holds import active_holds, check_plan_instalments
+
+    today = MONDAY
+    invoice_id = make_invoice(app, country="FI", amount=60000, issued=today - timedelta(days=20))
+    state = get_state(app)
+    now = datetime.combine(today, datetime.min.time())
+    with state.db.session() as db:
+        invoice = db.get_one(Invoice, invoice_id)
+        put_on_plan(db, [invoice], quote_plan(state.config, [invoice], 3, today), today, now)
+        request = open_dispute(db, state, [invoice.customer_id], invoice.number,
+                               reason="damaged", text="Rikki", submit_key="d1", source="pages",
+                               now=now, today=today)
+        assert sorted(h.reason for h in active_holds(invoice, today)) == ["disputed", "plan"]
+        later = today + timedelta(days=50)  # the first instalment is overdue by then
+        assert check_plan_instalments(db, later) == []
+        decide(db, state, request, grant=False, note="Ehjä", by="Aino", now=now, today=today)
+        assert [h.reason for h in active_holds(invoice, today + timedelta(days=1))] == ["plan"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..db.bulk import insert_or_ignore
@@ -145,10 +145,22 @@ def read_attachment(state: KassaState, attachment: Attachment) -> bytes:
 # -- threads -----------------------------------------------------------------------------------
 
 
+def _lock(db: Session, customer: Customer) -> None:
+    """Hold ``customer`` against a concurrent form until the commit: a row lock on
+    PostgreSQL; on SQLite a write, which takes the database's write lock."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.refresh(customer, with_for_update=True)
+    else:
+        db.execute(update(Customer).where(Customer.id == customer.id)
+                   .values(locale=Customer.locale))
+
+
 def start_thread(db: Session, state: KassaState, customer: Customer, *, subject: str,
                  body: str, invoice: Invoice | None, uploads: Sequence[Upload],
                  submit_key: str, now: datetime) -> MessageThread:
-    """A new conversation with the team, and a task in the team's queue."""
+    """A new conversation with the team, and a task in the team's queue. The same form sent
+    twice at once makes one: the customer's row is locked before looking for it."""
+    _lock(db, customer)
     existing = db.scalars(select(MessageThread).join(Message).where(
         MessageThread.customer_id == customer.id, Message.submit_key == submit_key)).first()
     if existing is not None:
@@ -317,6 +329,12 @@ def answer_survey(db: Session, survey: Survey, *, resolved: bool, recommend: int
     for value in (recommend, advisor, overall):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
             raise ServiceError("answers are from 0 to 10", code="service.survey_scale")
+    # Two answers sent at once: the first to mark the survey answered keeps it.
+    claimed = db.execute(update(Survey).where(Survey.id == survey.id,
+                                              Survey.answered_at.is_(None))
+                         .values(answered_at=now).execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ServiceError("the survey was answered", code="service.survey_answered")
     survey.resolved, survey.recommend, survey.advisor, survey.overall = (
         bool(resolved), recommend, advisor, overall)
     survey.comment = _text(comment, 2000) or None

@@ -461,8 +461,7 @@ def open_dispute(db: Session, state: KassaState, scope: Sequence[int], number: s
     if request is None:
         return _existing_or_fail(db, scope, submit_key)
     if invoice.status in OPEN_STATUSES:
-        for hold in active_holds(invoice, today):
-            hold.ends_on = today  # a dispute replaces more time or a plan while it lasts
+        # Beside more time or a plan, which go on if the team finds the claim right.
         place_hold(db, invoice, "disputed", today=today)
     _task(db, request, invoice.customer, {"invoice": invoice.number, **details}, now)
     return request
@@ -610,7 +609,9 @@ def decide(db: Session, state: KassaState, request: ServiceRequest, *, grant: bo
         put_on_plan(db, invoices, quote_plan(state.config, invoices, request.details["months"],
                                              today), today, now)
     elif request.kind == "dispute" and invoice is not None and not grant:
-        end_holds(db, invoice, today=today)
+        # The claim stands: the dispute's pause ends; more time or a plan agreed before it
+        # goes on as agreed.
+        end_holds(db, invoice, today=today, reasons=("disputed",))
     request.status = "done" if request.kind == "callback" else (
         "granted" if grant else "refused")
     request.decision = {"by": _text(by, 100), "note": _text(note, MAX_TEXT),

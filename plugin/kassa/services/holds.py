@@ -156,9 +156,12 @@ def queue_notice(db: Session, invoice: Invoice, facts: NoticeFacts,
                                                        "document": facts.to_json()}))
 
 
-def end_holds(db: Session, invoice: Invoice, *, today: date) -> int:
-    """End every hold in force (a dispute settled, a plan broken off); returns how many."""
-    ended = active_holds(invoice, today)
+def end_holds(db: Session, invoice: Invoice, *, today: date,
+              reasons: tuple[str, ...] | None = None) -> int:
+    """End the holds in force (a dispute settled, a plan broken off), or only those of
+    ``reasons``; returns how many."""
+    ended = [hold for hold in active_holds(invoice, today)
+             if reasons is None or hold.reason in reasons]
     for hold in ended:
         hold.ends_on = today
     if ended:
@@ -186,6 +189,8 @@ def check_plan_instalments(db: Session, today: date) -> list[int]:
         invoice = db.get(Invoice, hold.invoice_id)
         if invoice is None or invoice.status not in _HOLDABLE:
             continue
+        if any(other.reason == "disputed" for other in active_holds(invoice, today)):
+            continue  # nothing is owed for sure while the team looks into a dispute
         agreed = next((e for e in reversed(invoice.events) if e.kind == "plan_agreed"
                        and isinstance((e.data or {}).get("document"), dict)), None)
         if agreed is None:
