@@ -288,6 +288,19 @@ class RecordIdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=2_147_483_647)
 
 
+#: Room in a page's form for everything but its files.
+FORM_BYTES = 256_000
+
+
+def limit_form_body() -> None:
+    """A page's form is read only up to what it can lawfully hold: the text fields and at
+    most :data:`~kassa.services.conversations.MAX_FILES` files of ``KASSA_UPLOAD_MAX_BYTES``;
+    a larger body is refused (413) before it is buffered."""
+    from .services.conversations import MAX_FILES
+
+    request.max_content_length = FORM_BYTES + MAX_FILES * get_state().config.upload_max_bytes
+
+
 def attachment_download(attachment: Attachment) -> Response:
     """A stored file (a dispute's photo, a message's attachment) as a download: never shown
     inline and never sniffed, whatever it claims to be, and not kept in caches."""

@@ -336,6 +336,20 @@ def test_five_wrong_codes_use_the_code_up(app: Flask, client: FlaskClient,
     assert client.get("/kassa/account/").status_code == 302
 
 
+def test_a_form_body_larger_than_its_files_may_be_is_refused_unread(
+        app: Flask, client: FlaskClient, shop: dict[str, int]) -> None:
+    sign_in_by_link(client, shop["a1"])
+    page = client.get("/kassa/account/messages/new").get_data(as_text=True)
+    limit = get_state(app).config.upload_max_bytes * 5 + 256_000
+    huge = client.post("/kassa/account/messages/new", data={
+        "csrf_token": token(page), "submit_key": key(page), "subject": "Iso",
+        "body": "x", "files": (io.BytesIO(b"0" * (limit + 1)), "iso.txt")},
+        content_type="multipart/form-data")
+    assert huge.status_code == 413
+    with get_state(app).db.session() as db:
+        assert db.scalars(select(MessageThread)).first() is None
+
+
 def test_a_callback_is_booked_inside_opening_hours(app: Flask, client: FlaskClient,
                                                    shop: dict[str, int]) -> None:
     sign_in_by_link(client, shop["a1"])

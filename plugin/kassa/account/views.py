@@ -20,7 +20,13 @@ from ..invoicing import payment_details
 from ..invoicing.pdf import invoice_pdf
 from ..invoicing.qr import epc_qr_svg
 from ..notify.outbox import deliver_now
-from ..pages import NewLinkForm, closed_link_page, invoice_for_link, page_blueprint
+from ..pages import (
+    NewLinkForm,
+    closed_link_page,
+    invoice_for_link,
+    limit_form_body,
+    page_blueprint,
+)
 from ..services.links import read_invoice_token
 from ..state import get_state, request_session, transaction
 from . import call_script, help_pages, shopper, tracking
@@ -33,6 +39,7 @@ from .trail import status_text as _status_text
 account = page_blueprint("kassa_account", __name__,
                          public=("help_index", "help_page", "contact_page"))
 account.before_request(tracking.note_tracked_link)
+account.before_request(limit_form_body)
 account.add_url_rule("/invoice/<token>/seen.gif", view_func=tracking.opened_pixel)
 account.add_url_rule("/call-script/<country>", view_func=call_script.call_script)
 account.add_url_rule("/help", view_func=help_pages.help_index)

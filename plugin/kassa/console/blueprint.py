@@ -13,7 +13,7 @@ from ..account.shopper import error_text as shopper_error_text
 from ..config import STAFF_ROLES
 from ..db.models import as_utc
 from ..i18n import gettext as _
-from ..pages import page_blueprint
+from ..pages import limit_form_body, page_blueprint
 from ..service_settings import COUNTRY_ZONES
 from ..services.customer_service import ServiceError
 from ..services.staff import role_rank
@@ -23,6 +23,7 @@ from .access import gate
 
 console = page_blueprint("kassa_console", __name__)
 console.before_request(gate)
+console.before_request(limit_form_body)
 
 
 @console.context_processor

@@ -233,12 +233,23 @@ def add_message(db: Session, state: KassaState, thread: MessageThread, *, author
 def resolve_thread(db: Session, state: KassaState, thread: MessageThread, *, agent: str | None,
                    now: datetime, survey: bool = True) -> Survey | None:
     """Close a conversation; the shopper gets the survey unless the agent chose not to."""
-    if thread.status == "resolved":
+    # Two agents (or an agent and the API) at once: the first to resolve it does.
+    claimed = db.execute(update(MessageThread).where(MessageThread.id == thread.id,
+                                                     MessageThread.status != "resolved")
+                         .values(status="resolved", resolved_at=now)
+                         .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise ServiceError(f"thread {thread.id} is resolved", code="service.decided")
     thread.status, thread.resolved_at = "resolved", now
-    task = db.get(SupportTask, thread.support_task_id) if thread.support_task_id else None
-    if task is not None and task.status == "open":
-        tasks.finish(db, state, task, now)
+    if thread.support_task_id is not None:
+        closed = db.execute(update(SupportTask).where(SupportTask.id == thread.support_task_id,
+                                                      SupportTask.status == "open")
+                            .values(status="done", closed_at=now)
+                            .execution_options(synchronize_session=False))
+        if closed.rowcount == 1:  # type: ignore[attr-defined]
+            task = db.get_one(SupportTask, thread.support_task_id)
+            db.refresh(task)
+            tasks.finish(db, state, task, now)
     if not survey:
         return None
     customer = db.get_one(Customer, thread.customer_id)
