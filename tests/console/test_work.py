@@ -428,6 +428,13 @@ def test_the_agent_updates_the_customers_details(console_app: Flask, records: Re
         assert entry.before == {"email": "shopper@example.test", "phone": "+358401234567",
                                 "reminders": "email"}
         assert entry.after["reminders"] == "sms"
+    # Taking the number away while reminders go by SMS is refused, and changes nothing.
+    gone = client.post(path, data={**form, "email": "maija.new@example.test", "phone": "",
+                                   "reminders": "sms"})
+    assert "need a phone number" in client.get(gone.headers["Location"]).get_data(
+        as_text=True)
+    with get_state(console_app).db.session() as session:
+        assert session.get_one(Customer, records.customer_id).phone == "+358407654321"
 
 
 def test_pause_and_resume_the_reminders(console_app: Flask, records: Records) -> None:

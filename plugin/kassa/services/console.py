@@ -393,6 +393,9 @@ def change_details(db: Session, state: KassaState, staff: StaffUser, customer: C
     wanted["email"] = clean_email(wanted["email"])
     wanted["phone"] = clean_phone(wanted["phone"]) if wanted["phone"] else ""
     changed = [key for key in before if wanted[key] != before[key]]
+    if not wanted["phone"] and "sms" in (wanted["delivery"], wanted["reminders"]):
+        # Removing the number leaves no way to send by SMS: checked before anything changes.
+        raise ServiceError("add a phone number first", code="service.no_phone")
     contact = {key: wanted[key] for key in ("email", "phone") if key in changed}
     if contact:
         apply_contact(db, scope, contact, now)
