@@ -272,8 +272,9 @@ def test_a_step_that_always_conflicts_stops_the_run_instead_of_looping(
         run_reminders(get_state(app), today=date(2026, 3, 3))
     forgetful = reminders.dunning_state
 
-    def forget_the_friendly_contact(invoice: Invoice, today: date) -> DunningState:
-        return dataclasses.replace(forgetful(invoice, today), friendly_sent_on=None)
+    def forget_the_friendly_contact(invoice: Invoice, today: date,
+                                    channel: str | None = None) -> DunningState:
+        return dataclasses.replace(forgetful(invoice, today, channel), friendly_sent_on=None)
 
     monkeypatch.setattr(reminders, "dunning_state", forget_the_friendly_contact)
     with get_state(app).db.session() as db:
@@ -420,3 +421,39 @@ def test_reminders_follow_the_channel_the_customer_chose(
     phone, email = "+358401234567", "shopper@example.test"
     assert sent["friendly_reminder"] == (friendly, phone if friendly == "sms" else email)
     assert sent["reminder"] == (formal, phone if formal == "sms" else email)
+
+
+def test_a_reminder_by_the_letter_the_customer_chose_gives_the_letters_time(
+        make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """An e-mailed invoice whose customer chose letters for reminders: the notice's deadline
+    counts from the day a letter is received at the latest, not from an e-mail's."""
+    from kassa.db import Customer
+
+    app = make_app(db_url, KASSA_PRINT_SERVICE_URL="https://print.example/v1",
+                   KASSA_HANDOVER_TOKEN="t" * 24, KASSA_CHANNELS=["email", "letter"],
+                   KASSA_LETTER_LAG_BUSINESS_DAYS={"FI": 4})
+    invoice_id = make_invoice(app, country="FI", issued=ISSUED)
+    with get_state(app).db.session() as db:
+        invoice = db.get_one(Invoice, invoice_id)
+        db.get_one(Customer, invoice.customer_id).reminder_channel = "letter"
+    walk(app, date(2026, 3, 1), 20)
+    [(_kind, _n, sent, _fee, deadline)] = [s for s in steps(app, invoice_id) if s[0] == "reminder"]
+    with get_state(app).db.session() as db:
+        [notice] = db.scalars(select(OutboxMessage).where(
+            OutboxMessage.invoice_id == invoice_id, OutboxMessage.kind == "reminder")).all()
+        assert notice.channel == "letter"
+    # Sent Wed 18.3: received by Tue 24.3 at the latest (4 business days); + 10 days is Good
+    # Friday 3.4, so the next business day after Easter Monday. By e-mail it would be 30.3.
+    assert (sent, deadline) == (date(2026, 3, 18), date(2026, 4, 7))
+
+
+def test_invoices_of_a_country_no_longer_served_are_still_reminded(
+        make_app, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The shop stopped selling to Norway; its open Norwegian invoice still follows Norway's
+    rules, and the run does not stop for it."""
+    app = make_app(db_url)
+    norwegian = make_invoice(app, country="NO", issued=ISSUED)
+    finnish = make_invoice(app, country="FI", issued=ISSUED, sequence=1002)
+    later = make_app(db_url, upgrade=False, KASSA_COUNTRIES=["FI"])
+    walk(later, date(2026, 3, 1), 20)
+    assert steps(later, norwegian) and steps(later, finnish)

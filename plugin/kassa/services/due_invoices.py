@@ -132,8 +132,11 @@ def claim_batch(db: Session, today: date, after: tuple[date, int] | None,
     return list(invoices.values())
 
 
-def dunning_state(invoice: DueInvoice, today: date) -> DunningState:
-    """The invoice's reminder history as the policy sees it."""
+def dunning_state(invoice: DueInvoice, today: date,
+                  channel: str | None = None) -> DunningState:
+    """The invoice's reminder history as the policy sees it; ``channel`` is the one the next
+    notice goes by (its deadline counts from the day it is received by that channel),
+    the invoice's own unless given."""
     friendly = next((s.taken_on for s in invoice.steps if s.kind == "friendly"), None)
     notices = tuple(
         Notice(number=s.notice_number, sent_on=s.taken_on, deadline=s.deadline or s.taken_on,
@@ -144,7 +147,8 @@ def dunning_state(invoice: DueInvoice, today: date) -> DunningState:
                  for h in invoice.holds)
     ended = [h.ends_on for h in invoice.holds if h.ends_on is not None and h.ends_on <= today]
     return DunningState(
-        due_date=invoice.due_date, balance=invoice.balance_minor, channel=invoice.channel,
+        due_date=invoice.due_date, balance=invoice.balance_minor,
+        channel=channel or invoice.channel,
         paused=paused, friendly_sent_on=friendly, notices=notices,
         handed_to_collection=any(s.kind == "collection" for s in invoice.steps),
         resumed_on=max(ended) if ended else None,

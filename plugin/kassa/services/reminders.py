@@ -139,6 +139,9 @@ def _run(state: KassaState, today: date, batch_size: int,
                     if key not in policies:
                         policies[key] = policy_for(state.config, invoice.country, today,
                                                    fee_agreed=invoice.reminder_fee_agreed)
+                    if invoice.country not in rates:  # a country the shop no longer serves
+                        rates[invoice.country] = late_interest_rates(invoice.country,
+                                                                     state.config.rulebook)
                     step = advance(batch, invoice, policies[key], rates[invoice.country])
                     if step is not None:
                         taken[step.kind] = taken.get(step.kind, 0) + 1
@@ -274,7 +277,8 @@ def advance(batch: _Batch, invoice: DueInvoice, policy: DunningPolicy,
     """Take ``invoice``'s step for the batch's day (if any) and plan its next look."""
     today = batch.today
     _accrue_interest(invoice, today, rate_on)
-    current = dunning_state(invoice, today)
+    # The notice's deadline counts from its receipt by the channel it goes by.
+    current = dunning_state(invoice, today, _reminder_channel(batch.state, invoice))
     step = next_step(current, policy, today)
     agreed = invoice.agreed_reminder_fee_minor
     if step is not None and agreed is not None and step.fee > agreed:
