@@ -79,11 +79,13 @@ def test_withdrawal_on_day_5_answers_the_figures_and_day_15_is_refused_in_swedis
     assert (body["principal"], body["interest"], body["interest_days"]) == (1_000_000,
                                                                              interest, 5)
     assert body["to_pay"] == body["owed"] == 1_000_000 + interest
-    assert body["due_date"] == "2026-04-06" and body["refund"] == 0
+    # Notice + 30 days is Easter Monday 6.4; but recorded on 22.3 the invoice must leave its
+    # own 14 days from receipt (Sun 5.4, Easter Monday): the first business day after.
+    assert body["due_date"] == "2026-04-07" and body["refund"] == 0
     assert body["invoice"] == confirmed["invoices"][0]
     assert body["cancelled_invoices"] == confirmed["invoices"][1:]
     first = client.get(f"{API}/invoices/{body['invoice']}", headers=bearer(KEY)).get_json()
-    assert first["balance"] == body["to_pay"] and first["due_date"] == "2026-04-06"
+    assert first["balance"] == body["to_pay"] and first["due_date"] == "2026-04-07"
     again = client.post(path, json={"notice_on": "2026-03-07"}, headers=bearer(KEY))
     assert again.status_code == 409 and again.get_json()["code"] == "withdrawal.done"
 

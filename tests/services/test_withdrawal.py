@@ -169,3 +169,32 @@ def test_the_invoice_the_shopper_gets_again_says_what_the_withdrawal_left_owed(
     assert figures.interest == 1356
     assert "Avbetalning 1 av 1" in text
     assert "Belopp att betala 10 013,56 kr" in text
+
+
+@pytest.mark.parametrize(("country", "offer_id"), [("FI", "fi-invoice-14"),
+                                                   ("SE", "se-invoice-14")])
+def test_an_invoice_purchase_has_no_right_to_withdraw(
+        make_app: Callable[..., Flask], db_url: str, country: str, offer_id: str) -> None:
+    """A free 14-day Finnish invoice from a small merchant is not consumer credit, and the
+    Swedish law spares an invoice purchase the withdrawal right: a withdrawal is refused and
+    changes nothing (no new due date, no register change)."""
+    app = plan_app(make_app, db_url)
+    agreement_id = confirmed_plan(app, country=country, offer_id=offer_id, total=49900)
+    before = invoices_of(app, agreement_id)
+    with pytest.raises(KassaHTTPError) as refused:
+        notify(app, agreement_id, TODAY + timedelta(days=3))
+    assert refused.value.code == "withdrawal.not_credit"
+    assert invoices_of(app, agreement_id) == before
+    with get_state(app).db.session() as db:
+        assert db.scalars(select(CreditWithdrawal)).first() is None
+
+
+def test_a_notice_recorded_late_still_leaves_an_invoices_time_to_pay(
+        make_app: Callable[..., Flask], db_url: str) -> None:
+    """The notice came on day 10 but is recorded 40 days later: the invoice asking for the
+    capital is not due before it could arrive; it leaves the lawful time to pay."""
+    app = plan_app(make_app, db_url)
+    agreement_id = confirmed_plan(app)
+    late = TODAY + timedelta(days=50)
+    figures = notify(app, agreement_id, TODAY + timedelta(days=10), today=late)
+    assert figures.due_date >= late + timedelta(days=14)

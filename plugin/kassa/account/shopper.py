@@ -50,7 +50,7 @@ from ..services import conversations, customer_service
 from ..services.credit_plan import agreed_on, withdrawal_of
 from ..services.customer_service import DISPUTE_REASONS, MAX_PLAN_MONTHS, ServiceError
 from ..services.links import invoice_token, read_invoice_token, read_pages_token
-from ..services.withdrawal import withdraw
+from ..services.withdrawal import withdraw, withdrawal_applies
 from ..state import get_state, request_session, transaction
 from .trail import shopper_trail, status_text
 
@@ -483,7 +483,7 @@ def notice_document(number: str, event_id: int) -> Any:
 def withdrawal_last_day_of(agreement: Agreement) -> date | None:
     """The last day the shopper may withdraw from ``agreement`` (a consumer credit plan), or
     None when there is no right to withdraw here or it was used."""
-    if agreement.method != "installments":
+    if not withdrawal_applies(agreement):
         return None
     if withdrawal_of(request_session(), agreement.id) is not None:
         return None

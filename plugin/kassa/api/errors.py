@@ -124,6 +124,9 @@ ERROR_MESSAGES: dict[str, Any] = {
         "The time to withdraw from this credit agreement ended on %(last_day)s, so the "
         "withdrawal cannot be recorded. The credit can still be repaid early at any time, "
         "without a fee."),
+    "withdrawal.not_credit": lazy_gettext(
+        "This purchase is not a consumer credit, so there is no credit agreement to withdraw "
+        "from. The purchase itself can be returned under the shop's terms."),
     "withdrawal.done": lazy_gettext(
         "The withdrawal from this credit agreement has already been recorded."),
     "early_repayment.method": lazy_gettext(

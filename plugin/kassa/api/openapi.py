@@ -117,6 +117,7 @@ ERROR_CODES = (
     "withdrawal.received_day",
     "withdrawal.too_late",
     "withdrawal.done",
+    "withdrawal.not_credit",
     "early_repayment.method",
     "early_repayment.withdrawn",
     "early_repayment.not_issued",
@@ -1009,7 +1010,7 @@ _PATHS.update({
                 **_errors(*_CREDIT_KEY_ERRORS, (400, "`request.json`, `request.field`"),
                           (409, "`withdrawal.done`"),
                           (422, "`withdrawal.too_late`, `withdrawal.notice_day`, "
-                           "`withdrawal.received_day`")),
+                           "`withdrawal.received_day`, `withdrawal.not_credit`")),
             },
         }
     },

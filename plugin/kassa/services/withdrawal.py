@@ -15,6 +15,7 @@ invoice is issued now for what is owed, and fulfilment then issues nothing more.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..core.calendar import due_date_for
 from ..core.withdrawal import (
     WithdrawalError,
     WithdrawalFigures,
@@ -50,7 +52,7 @@ from .credit_plan import (
     payments_of,
     withdrawal_of,
 )
-from .credit_reporting import queue_credit_change
+from .credit_reporting import is_consumer_credit, queue_credit_change
 from .invoicing import _next_reference, billed_party
 from .reminder_policy import agreed_reminder_fee, reminder_fee_agreed
 
@@ -70,6 +72,16 @@ class WithdrawalResult:
     cancelled: list[str]
 
 
+def withdrawal_applies(agreement: Agreement) -> bool:
+    """Whether the shopper has a right to withdraw from ``agreement``: consumer credit
+    (:func:`~kassa.services.credit_reporting.is_consumer_credit`), except a Swedish invoice
+    purchase, which the Swedish Consumer Credit Act spares the withdrawal right (KkrL;
+    docs/consumer-credit.md)."""
+    if agreement.method == "invoice" and agreement.order.country == "SE":
+        return False
+    return is_consumer_credit(agreement)
+
+
 def withdraw(db: Session, state: KassaState, agreement: Agreement, *, notice_on: date,
              today: date, base_url: str,
              terms_received_on: date | None = None) -> WithdrawalResult:
@@ -78,7 +90,9 @@ def withdraw(db: Session, state: KassaState, agreement: Agreement, *, notice_on:
     ``terms_received_on`` is the day the agreement's terms reached the shopper, if later than
     the agreement (the period then starts from it).
 
-    :raises KassaHTTPError: ``withdrawal.done`` (409) for an agreement already withdrawn from;
+    :raises KassaHTTPError: ``withdrawal.not_credit`` (422) for an agreement that is not
+        consumer credit (a plain invoice has no right to withdraw from credit);
+        ``withdrawal.done`` (409) for an agreement already withdrawn from;
         ``withdrawal.notice_day`` for a notice day before the agreement or after ``today``,
         ``withdrawal.received_day`` for a receipt day outside the agreement day to the notice
         day, ``withdrawal.too_late`` after the period (422). Nothing is written then.
@@ -86,6 +100,10 @@ def withdraw(db: Session, state: KassaState, agreement: Agreement, *, notice_on:
     config = state.config
     country = agreement.order.country
     agreed = agreed_on(agreement)
+    if not withdrawal_applies(agreement):
+        raise KassaHTTPError("withdrawal.not_credit", "there is no right to withdraw from "
+                             "this agreement: it is not consumer credit, or the country's law "
+                             "spares it (a Swedish invoice purchase)")
     if notice_on > today or notice_on < agreed:
         raise KassaHTTPError("withdrawal.notice_day", f"the notice day {notice_on.isoformat()} "
                              f"must be from the agreement day {agreed.isoformat()} to today",
@@ -113,6 +131,13 @@ def withdraw(db: Session, state: KassaState, agreement: Agreement, *, notice_on:
             fees_in_plan=sum(int(item.get("fee") or 0) for item in offer["schedule"]))
     except WithdrawalError as exc:
         raise KassaHTTPError(exc.code, exc.message, **exc.params) from None
+    # A notice recorded late still leaves the shopper an invoice's lawful time to pay.
+    earliest = due_date_for(
+        country, invoices[0].channel if invoices else "email", today,  # type: ignore[arg-type]
+        min_days_to_pay=int(book.value(country, "invoice_min_days_to_pay", today)),
+        letter_lag_business_days=config.letter_lag_business_days.get(country, 0))
+    if figures.due_date < earliest:
+        figures = dataclasses.replace(figures, due_date=earliest)
 
     changed: dict[str, Any] = {"invoices": [], "surplus": 0}
     carrier: Invoice | None
