@@ -3,6 +3,7 @@ day it starts on, and a balance too small to split is refused with a reason, not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -65,3 +66,26 @@ def test_a_refused_dispute_leaves_the_agreed_plan_running(app: Flask) -> None:
         assert check_plan_instalments(db, later) == []
         decide(db, state, request, grant=False, note="Ehjä", by="Aino", now=now, today=today)
         assert [h.reason for h in active_holds(invoice, today + timedelta(days=1))] == ["plan"]
+
+
+def test_the_plans_confirmation_does_not_call_its_charges_reminder_fees(
+        make_app: Callable[..., Flask], db_url: str) -> None:
+    """The plan's interest and monthly fees are added to the invoice's fees; its confirmation
+    shows them as fees and charges, never as reminder fees the shopper was not charged."""
+    from kassa.invoicing.notices import NoticeFacts, notice_pdf
+    from tests.documents import pdf_text
+
+    app = make_app(db_url, KASSA_SELF_SERVICE={"FI": {"plan_nominal_rate": "9.9",
+                                                      "plan_monthly_fee": "0.50"}})
+    today = MONDAY
+    invoice_id = make_invoice(app, country="FI", amount=120000, issued=today - timedelta(days=20))
+    state = get_state(app)
+    with state.db.session() as db:
+        invoice = db.get_one(Invoice, invoice_id)
+        put_on_plan(db, [invoice], quote_plan(state.config, [invoice], 6, today), today,
+                    datetime.combine(today, datetime.min.time()))
+        agreed = next(e for e in invoice.events if e.kind == "plan_agreed")
+        facts = NoticeFacts.from_json(agreed.data["document"])
+        assert facts.fees > 0
+        text = pdf_text(notice_pdf(invoice, facts, state.config, "fi"))
+    assert "Maksut ja kulut" in text and "Muistutusmaksu" not in text

@@ -185,7 +185,7 @@ def _credit_note(page: Page, invoice: Invoice, facts: NoticeFacts,
     page.heading(_("What is owed now"))
     page.label_value(_("Invoice amount"), page.money(facts.amount))
     if facts.fees:
-        page.label_value(_("Reminder fees"), page.money(facts.fees))
+        page.label_value(_("Fees and charges"), page.money(facts.fees))
     if facts.interest:
         page.label_value(_("Late-payment interest"), page.money(facts.interest))
     if facts.paid - facts.credit:
@@ -267,11 +267,11 @@ def _sums(page: Page, facts: NoticeFacts, config: KassaConfig) -> None:
         page.label_value(_("Already paid"), page.money(-facts.paid))
     if facts.fees:
         if facts.fee and facts.fee != facts.fees:
-            page.label_value(_("Earlier reminder fees"), page.money(facts.fees - facts.fee))
+            page.label_value(_("Earlier fees and charges"), page.money(facts.fees - facts.fee))
         if facts.fee:
             page.label_value(_("Fee for this notice"), page.money(facts.fee))
         else:
-            page.label_value(_("Reminder fees"), page.money(facts.fees))
+            page.label_value(_("Fees and charges"), page.money(facts.fees))
     start, end = facts.interest_from, facts.interest_through
     if facts.interest and start is not None and end is not None and end > start:
         period = _("Late-payment interest %(start)s–%(end)s",

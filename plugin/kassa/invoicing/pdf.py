@@ -203,7 +203,7 @@ def _amounts(page: Page, invoice: Invoice) -> None:
     if invoice.fees_minor or invoice.interest_minor or invoice.paid_minor:
         page.label_value(_("Invoice amount"), page.money(invoice.amount_minor))
         if invoice.fees_minor:
-            page.label_value(_("Reminder fees"), page.money(invoice.fees_minor))
+            page.label_value(_("Fees and charges"), page.money(invoice.fees_minor))
         if invoice.interest_minor:
             page.label_value(_("Late-payment interest"), page.money(invoice.interest_minor))
         if invoice.paid_minor:
