@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy import JSON, ColumnElement, Table, any_, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -130,6 +130,18 @@ def insert_or_ignore(db: Session, model: Any) -> Any:
     if dialect == "sqlite":
         return sqlite_insert(model).on_conflict_do_nothing()
     return insert(model)  # pragma: no cover - Kassa runs on SQLite and PostgreSQL
+
+
+def lock_row(db: Session, row: Any) -> None:
+    """Hold ``row`` (a mapped object with an ``id``) against concurrent writers until the
+    commit, and read it afresh: a row lock on PostgreSQL; on SQLite a write to the row, which
+    takes the database's write lock."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.refresh(row, with_for_update=True)
+    else:
+        model = type(row)
+        db.execute(update(model).where(model.id == row.id).values(id=model.id))
+        db.refresh(row)
 
 
 def among(db: Session, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:

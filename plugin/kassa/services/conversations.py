@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ..db.bulk import insert_or_ignore
+from ..db.bulk import insert_or_ignore, lock_row
 from ..db.models import Customer, Invoice, OutboxMessage, SupportTask
 from ..db.service_models import Attachment, Message, MessageThread, ServiceRequest, Survey
 from ..signals import message_posted, send_after_commit, survey_answered
@@ -145,22 +145,12 @@ def read_attachment(state: KassaState, attachment: Attachment) -> bytes:
 # -- threads -----------------------------------------------------------------------------------
 
 
-def _lock(db: Session, customer: Customer) -> None:
-    """Hold ``customer`` against a concurrent form until the commit: a row lock on
-    PostgreSQL; on SQLite a write, which takes the database's write lock."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.refresh(customer, with_for_update=True)
-    else:
-        db.execute(update(Customer).where(Customer.id == customer.id)
-                   .values(locale=Customer.locale))
-
-
 def start_thread(db: Session, state: KassaState, customer: Customer, *, subject: str,
                  body: str, invoice: Invoice | None, uploads: Sequence[Upload],
                  submit_key: str, now: datetime) -> MessageThread:
     """A new conversation with the team, and a task in the team's queue. The same form sent
     twice at once makes one: the customer's row is locked before looking for it."""
-    _lock(db, customer)
+    lock_row(db, customer)
     existing = db.scalars(select(MessageThread).join(Message).where(
         MessageThread.customer_id == customer.id, Message.submit_key == submit_key)).first()
     if existing is not None:

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..core.errors import KassaError
-from ..db.bulk import insert_or_ignore
+from ..db.bulk import insert_or_ignore, lock_row
 from ..db.models import Invoice, InvoiceEvent, Payment, utcnow
 from ..signals import invoice_paid, payment_received, send_after_commit
 
@@ -186,14 +186,8 @@ def refundable(db: Session, payment: Payment) -> int:
 
 
 def lock_invoice(db: Session, invoice: Invoice) -> None:
-    """Hold ``invoice`` against concurrent bookings until the commit: a row lock on
-    PostgreSQL; on SQLite a write, which takes the database's write lock."""
-    if db.get_bind().dialect.name == "postgresql":
-        db.refresh(invoice, with_for_update=True)
-    else:
-        db.execute(update(Invoice).where(Invoice.id == invoice.id)
-                   .values(paid_minor=Invoice.paid_minor))
-        db.refresh(invoice)
+    """Hold ``invoice`` against concurrent bookings until the commit (:func:`lock_row`)."""
+    lock_row(db, invoice)
 
 
 def book_refund(db: Session, invoice: Invoice, payment: Payment, *, amount: int,

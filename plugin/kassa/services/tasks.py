@@ -58,8 +58,7 @@ def sla_due(state: KassaState, task: SupportTask, country: str) -> datetime:
         return as_utc(task.due_at) + timedelta(seconds=paused)
     if task.kind in SAME_DAY_KINDS:
         due = same_business_day_due(hours, created, SAME_DAY_CUTOFF)
-        return add_business_time(hours, due, task.paused_seconds) \
-            if task.paused_seconds else due
+        return add_business_time(hours, due, paused) if paused else due
     if task.kind in SLA_BUSINESS_HOURS:
         return add_business_time(hours, created, SLA_BUSINESS_HOURS[task.kind] * 3600 + paused)
     return add_business_time(hours, as_utc(task.due_at), paused) if paused \
